@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+"use strict";
+// The emulator CLI; the code is compiled into dist/ by `npm run build` (run by `npm ci`).
+require("../dist/emulator/cli.js")
+  .main(process.argv.slice(2))
+  .catch((err) => {
+    process.stderr.write(`imagine-emulator: ${err && err.message ? err.message : err}\n`);
+    process.exit(1);
+  });
