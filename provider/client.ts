@@ -1,0 +1,126 @@
+import { ImagineProtocolError, ImagineRouteNotFoundError, ImagineVideoNotFoundError } from "./errors";
+import { RequestSender } from "./request-sender";
+import { parseStatusPayload, VideoStatus } from "./status";
+
+export interface ImageUpload {
+    bytes: Buffer;
+    filename: string;
+    contentType: string;
+}
+
+export interface GenerationRequest {
+    prompt: string;
+    style: string;
+    aspectRatio?: string;
+    /** Present for image to video. */
+    image?: ImageUpload;
+    /** Extra form fields passed through as they are. */
+    extraParams?: Record<string, string>;
+}
+
+interface Route {
+    method: "GET" | "POST" | "DELETE";
+    path: (id: string) => string;
+}
+
+/** The three documented status URLs, current form first; `assets` is documented with both methods. */
+const STATUS_ROUTES: Route[] = [
+    { method: "GET", path: (id) => `/v2/video/${id}/status` },
+    { method: "GET", path: (id) => `/v2/video/status/${id}` },
+    { method: "GET", path: (id) => `/v2/assets/${id}/status` },
+    { method: "POST", path: (id) => `/v2/assets/${id}/status` },
+];
+
+/** The Delete page says POST in its endpoint line and DELETE in its curl: DELETE first. */
+const DELETE_ROUTES: Route[] = [
+    { method: "DELETE", path: (id) => `/v2/video/delete/${id}` },
+    { method: "POST", path: (id) => `/v2/video/delete/${id}` },
+];
+
+/**
+ * The Imagine video API, one method per vendor operation. Knows the documented URL variants and
+ * falls back between them when one is not served (a 404 without the vendor's body, or a 405),
+ * remembering the form that worked. A 404 with the vendor's body is an answer, not a missing route.
+ */
+export class ImagineClient {
+    private statusRoute = 0;
+    private deleteRoute = 0;
+
+    constructor(readonly sender: RequestSender) {}
+
+    /** Starts a generation; text to video, or image to video when `req.image` is set. */
+    async createVideo(req: GenerationRequest, deadlineMs: number): Promise<{ id: string }> {
+        const form = new FormData();
+        for (const [k, v] of Object.entries(req.extraParams ?? {})) {
+            form.append(k, v);
+        }
+        form.append("prompt", req.prompt);
+        form.append("style", req.style);
+        if (req.aspectRatio) {
+            form.append("aspect_ratio", req.aspectRatio);
+        }
+        if (req.image) {
+            form.append("file", new Blob([req.image.bytes], { type: req.image.contentType }), req.image.filename);
+        }
+        const path = req.image ? "/v2/video/image-to-video" : "/v2/video/text-to-video";
+        const body = await this.sender.send({ method: "POST", path, form, idempotent: false, deadlineMs });
+        const id = (body as { id?: unknown }).id;
+        if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
+            throw new ImagineProtocolError(`POST ${path}: the answer has no video id`, { operation: `POST ${path}` });
+        }
+        return { id: String(id) };
+    }
+
+    /** The video's status; throws ImagineVideoNotFoundError when it is gone. */
+    async getStatus(id: string, deadlineMs: number): Promise<VideoStatus> {
+        const body = await this.withFallback(STATUS_ROUTES, "statusRoute", id, deadlineMs);
+        try {
+            return parseStatusPayload(body);
+        } catch (e) {
+            throw new ImagineProtocolError(`status of video ${id}: ${(e as Error).message}`, {});
+        }
+    }
+
+    /** Deletes the video. Resolves "already-gone" when the vendor says it does not exist. */
+    async deleteVideo(id: string, deadlineMs: number): Promise<"deleted" | "already-gone"> {
+        try {
+            await this.withFallback(DELETE_ROUTES, "deleteRoute", id, deadlineMs);
+            return "deleted";
+        } catch (e) {
+            if (e instanceof ImagineVideoNotFoundError) {
+                return "already-gone";
+            }
+            throw e;
+        }
+    }
+
+    private async withFallback(
+        routes: Route[],
+        memo: "statusRoute" | "deleteRoute",
+        id: string,
+        deadlineMs: number,
+    ): Promise<unknown> {
+        const start = this[memo];
+        let lastMissing: ImagineRouteNotFoundError | undefined;
+        for (let i = 0; i < routes.length; i++) {
+            const index = (start + i) % routes.length;
+            const route = routes[index];
+            try {
+                const body = await this.sender.send({
+                    method: route.method,
+                    path: route.path(encodeURIComponent(id)),
+                    idempotent: true,
+                    deadlineMs,
+                });
+                this[memo] = index;
+                return body;
+            } catch (e) {
+                if (!(e instanceof ImagineRouteNotFoundError)) {
+                    throw e;
+                }
+                lastMissing = e;
+            }
+        }
+        throw lastMissing!;
+    }
+}

@@ -1,0 +1,44 @@
+import { UNKNOWN } from "./inputs";
+
+/** Inputs that define the video: a change to any of them means a new video (replace). */
+export const REPLACE_KEYS = ["prompt", "style", "aspectRatio", "imageDigest", "extraParams", "adoptVideoId"] as const;
+/** Inputs that only steer the provider: a change updates in place, without a vendor call. */
+export const UPDATE_KEYS = ["imagePath", "waitForCompletion", "timeoutMinutes"] as const;
+
+export interface VideoDiff {
+    changes: boolean;
+    replaces: string[];
+    deleteBeforeReplace: boolean;
+}
+
+/**
+ * Compares the stored outputs with the new (checked) inputs. A generation the vendor reported as
+ * failed is replaced on the next `up`, so re-running up retries it. Never calls the vendor.
+ */
+export function diffVideo(olds: Record<string, unknown>, news: Record<string, unknown>): VideoDiff {
+    const replaces: string[] = REPLACE_KEYS.filter((k) => !same(olds[k], news[k]));
+    if (olds.status === "failed" && olds.adoptVideoId === undefined && replaces.length === 0) {
+        replaces.push("status");
+    }
+    const updates = UPDATE_KEYS.filter((k) => !same(olds[k], news[k]));
+    return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+function same(a: unknown, b: unknown): boolean {
+    if (a === UNKNOWN || b === UNKNOWN) {
+        return false;
+    }
+    return canonical(a) === canonical(b);
+}
+
+/** JSON with sorted keys, so `{a, b}` and `{b, a}` compare equal; undefined and null are "unset". */
+function canonical(v: unknown): string {
+    if (v === undefined || v === null) {
+        return "null";
+    }
+    if (typeof v === "object" && !Array.isArray(v)) {
+        const o = v as Record<string, unknown>;
+        return "{" + Object.keys(o).sort().map((k) => JSON.stringify(k) + ":" + canonical(o[k])).join(",") + "}";
+    }
+    return JSON.stringify(v);
+}

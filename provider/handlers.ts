@@ -1,0 +1,90 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ImagineClient } from "./client";
+import { Clock, systemClock } from "./clock";
+import { diffVideo } from "./diff";
+import { checkInputs } from "./inputs";
+import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "./operations";
+import { RequestSender } from "./request-sender";
+import { ConfigGetter, ProviderSettings, resolveSettings } from "./settings";
+
+type Props = Record<string, unknown>;
+
+/** What the dynamic provider host calls: the methods of a `pulumi.dynamic.ResourceProvider`. */
+export interface VideoHandlers {
+    configure(req: { config: { get(key: string): string | undefined } }): Promise<void>;
+    check(olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
+    diff(id: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }>;
+    create(inputs: Props): Promise<{ id: string; outs: Props }>;
+    read(id: string, props: Props): Promise<{ id: string; props: Props; inputs?: Props }>;
+    update(id: string, olds: Props, news: Props): Promise<{ outs: Props }>;
+    delete(id: string, props: Props): Promise<void>;
+}
+
+export interface HandlerDependencies {
+    clock?: Clock;
+    random?: () => number;
+    log?: (message: string) => void;
+    env?: NodeJS.ProcessEnv;
+    /** Where relative image paths resolve: the program folder (the provider process's cwd). */
+    cwd?: () => string;
+}
+
+/**
+ * Builds the provider's methods over one shared client per configuration, so every resource in
+ * the provider process shares its remembered URL forms (and, later, its request budget).
+ */
+export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
+    const clock = deps.clock ?? systemClock;
+    const log = deps.log ?? ((m: string) => pulumi.log.info(m));
+    const cwd = deps.cwd ?? (() => process.cwd());
+    let getConfig: ConfigGetter = () => undefined;
+    let context: { key: string; ctx: OperationContext } | undefined;
+
+    /** Resolves settings on each call (cheap) and rebuilds the client only when they change. */
+    const ctx = (): OperationContext => {
+        const settings: ProviderSettings = resolveSettings(getConfig, deps.env ?? process.env);
+        const key = JSON.stringify(settings);
+        if (!context || context.key !== key) {
+            const sender = new RequestSender({
+                baseUrl: settings.baseUrl,
+                token: settings.token,
+                requestTimeoutMs: settings.requestTimeoutMs,
+                clock,
+                random: deps.random,
+                onRetry: ({ operation, attempt, delayMs, error }) =>
+                    log(`${operation}: ${error.constructor.name} (${error.httpStatus ?? "no answer"}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
+            });
+            context = { key, ctx: { client: new ImagineClient(sender), settings, clock, random: deps.random, log, cwd: cwd() } };
+        }
+        return context.ctx;
+    };
+
+    return {
+        async configure(req) {
+            getConfig = (key) => {
+                const v = req.config.get(key);
+                return v === undefined || v === null ? undefined : String(v);
+            };
+        },
+        async check(_olds, news) {
+            // Configuration problems surface here, before any resource is created or paid for.
+            resolveSettings(getConfig, deps.env ?? process.env);
+            return checkInputs(news, cwd());
+        },
+        async diff(_id, olds, news) {
+            return diffVideo(olds, news);
+        },
+        async create(inputs) {
+            return createVideo(ctx(), inputs);
+        },
+        async read(id, props) {
+            return readVideo(ctx(), id, props);
+        },
+        async update(id, olds, news) {
+            return updateVideo(ctx(), id, olds, news);
+        },
+        async delete(id) {
+            await deleteVideo(ctx(), id);
+        },
+    };
+}

@@ -1,0 +1,175 @@
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+/** The resource's inputs as the provider receives them (after `check`). */
+export interface VideoInputs {
+    prompt?: string;
+    style?: string;
+    aspectRatio?: string;
+    imagePath?: string;
+    extraParams?: Record<string, string>;
+    waitForCompletion?: boolean;
+    timeoutMinutes?: number;
+    adoptVideoId?: string;
+    /** Computed by `check`: sha256 of the image file, so a changed file replaces the video. */
+    imageDigest?: string;
+}
+
+export interface CheckFailure {
+    property: string;
+    reason: string;
+}
+
+/** The value the engine puts where an input is not known yet (during preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export const ASPECT_RATIOS = ["1:1", "16:9", "9:16"];
+export const MAX_PROMPT_CHARS = 2500;
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_TIMEOUT_MINUTES = 30;
+/** Form fields the provider sets itself; extraParams may not override them. */
+const RESERVED_FIELDS = ["prompt", "style", "aspect_ratio", "file", "image"];
+/** Vendor ids: letters, digits, dashes and underscores. No `/`, no whitespace, nothing to escape. */
+const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+const isUnknown = (v: unknown): boolean => v === UNKNOWN;
+
+/**
+ * Validates the inputs and computes the image digest. Never calls the vendor; values not known
+ * yet (preview) are let through. `cwd` is where relative image paths are resolved: the program's
+ * folder, which is also the provider process's working directory.
+ */
+export function checkInputs(news: Record<string, unknown>, cwd: string): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+    const failures: CheckFailure[] = [];
+    const fail = (property: string, reason: string) => failures.push({ property, reason });
+    const inputs: Record<string, unknown> = { ...news };
+    const has = (k: string) => news[k] !== undefined && news[k] !== null;
+
+    if (has("adoptVideoId")) {
+        const id = news.adoptVideoId;
+        if (!isUnknown(id) && (typeof id !== "string" || !VIDEO_ID.test(id))) {
+            fail("adoptVideoId", `"${String(id).slice(0, 140)}" is not a video id: ids are 1-128 letters, digits, "-" or "_", with no "/" or whitespace. Copy the id the Imagine API returned.`);
+        }
+        for (const k of ["prompt", "style", "aspectRatio", "imagePath", "extraParams"]) {
+            if (has(k)) {
+                fail(k, `set either adoptVideoId (to adopt an existing video) or ${k} and the other generation inputs (to generate one), not both: remove ${k}.`);
+            }
+        }
+    } else {
+        checkPrompt(news.prompt, fail);
+        checkStyle(news.style, fail);
+    }
+    if (has("aspectRatio") && !isUnknown(news.aspectRatio) && !ASPECT_RATIOS.includes(news.aspectRatio as string)) {
+        fail("aspectRatio", `"${String(news.aspectRatio)}" is not an aspect ratio the Imagine API accepts: use one of ${ASPECT_RATIOS.join(", ")}.`);
+    }
+    if (has("imagePath") && !isUnknown(news.imagePath)) {
+        const digest = checkImage(news.imagePath, cwd, fail);
+        if (digest) {
+            inputs.imageDigest = digest;
+        }
+    } else if (isUnknown(news.imagePath)) {
+        inputs.imageDigest = UNKNOWN;
+    } else {
+        delete inputs.imageDigest;
+    }
+    if (has("extraParams")) {
+        checkExtraParams(news.extraParams, fail);
+    }
+    if (has("waitForCompletion") && !isUnknown(news.waitForCompletion) && typeof news.waitForCompletion !== "boolean") {
+        fail("waitForCompletion", "must be true or false.");
+    }
+    if (has("timeoutMinutes") && !isUnknown(news.timeoutMinutes)) {
+        const t = news.timeoutMinutes;
+        if (typeof t !== "number" || !Number.isFinite(t) || t <= 0) {
+            fail("timeoutMinutes", `${JSON.stringify(t)} is not a positive number of minutes: use e.g. ${DEFAULT_TIMEOUT_MINUTES} (the default); the vendor takes 10-15 minutes a video.`);
+        }
+    }
+    return { inputs, failures };
+}
+
+function checkPrompt(prompt: unknown, fail: (p: string, r: string) => void): void {
+    if (isUnknown(prompt)) {
+        return;
+    }
+    if (typeof prompt !== "string" || prompt.trim() === "") {
+        fail("prompt", "is required and must not be empty: describe the video to generate (or set adoptVideoId to adopt an existing video instead).");
+    } else if (prompt.length > MAX_PROMPT_CHARS) {
+        fail("prompt", `is ${prompt.length} characters long; the Imagine API accepts at most ${MAX_PROMPT_CHARS}: shorten it.`);
+    }
+}
+
+function checkStyle(style: unknown, fail: (p: string, r: string) => void): void {
+    if (isUnknown(style)) {
+        return;
+    }
+    if (typeof style !== "string" || style.trim() === "") {
+        fail("style", 'is required: name the Imagine video style, e.g. "kling-1.0-pro" or "fast-svd".');
+    } else if (!/^[A-Za-z0-9._-]+$/.test(style)) {
+        fail("style", `"${style.slice(0, 80)}" is not a style name (letters, digits, ".", "-", "_"): use e.g. "kling-1.0-pro".`);
+    }
+}
+
+function checkExtraParams(extra: unknown, fail: (p: string, r: string) => void): void {
+    if (isUnknown(extra)) {
+        return;
+    }
+    if (typeof extra !== "object" || extra === null || Array.isArray(extra)) {
+        fail("extraParams", "must be a map of form field names to string values.");
+        return;
+    }
+    for (const [k, v] of Object.entries(extra)) {
+        if (RESERVED_FIELDS.includes(k)) {
+            fail("extraParams", `"${k}" is set by the resource itself: use the matching input instead of extraParams.${k}.`);
+        } else if (typeof v !== "string" && !isUnknown(v)) {
+            fail("extraParams", `extraParams.${k} must be a string (form fields are text): write it as "${String(v)}".`);
+        }
+    }
+}
+
+/** Validates the image and returns its sha256 digest, or undefined after recording a failure. */
+function checkImage(imagePath: unknown, cwd: string, fail: (p: string, r: string) => void): string | undefined {
+    if (typeof imagePath !== "string" || imagePath.trim() === "") {
+        fail("imagePath", "must be the path of a local JPEG or PNG file.");
+        return undefined;
+    }
+    const full = path.resolve(cwd, imagePath);
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(full);
+    } catch {
+        fail("imagePath", `"${imagePath}" does not exist (resolved to ${full}): check the path; relative paths start at the program's folder.`);
+        return undefined;
+    }
+    if (!stat.isFile()) {
+        fail("imagePath", `"${imagePath}" is a folder, not a file: point it at a JPEG or PNG image.`);
+        return undefined;
+    }
+    if (stat.size > MAX_IMAGE_BYTES) {
+        fail("imagePath", `"${imagePath}" is ${stat.size} bytes; images may be at most ${MAX_IMAGE_BYTES} bytes (10 MiB): resize or compress it.`);
+        return undefined;
+    }
+    let bytes: Buffer;
+    try {
+        bytes = fs.readFileSync(full);
+    } catch (e) {
+        fail("imagePath", `"${imagePath}" cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}): check its permissions.`);
+        return undefined;
+    }
+    if (!imageContentType(bytes)) {
+        fail("imagePath", `"${imagePath}" is not a JPEG or PNG image (its first bytes say otherwise): convert it to JPEG or PNG.`);
+        return undefined;
+    }
+    return "sha256:" + createHash("sha256").update(bytes).digest("hex");
+}
+
+/** "image/jpeg" or "image/png" from the file's magic bytes; undefined for anything else. */
+export function imageContentType(bytes: Buffer): string | undefined {
+    if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+        return "image/jpeg";
+    }
+    if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+        return "image/png";
+    }
+    return undefined;
+}

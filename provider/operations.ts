@@ -1,0 +1,283 @@
+import * as fs from "fs";
+import * as path from "path";
+import { ImagineClient } from "./client";
+import { Clock } from "./clock";
+import {
+    ImagineConflictError,
+    ImagineError,
+    ImagineVideoNotFoundError,
+} from "./errors";
+import { DEFAULT_TIMEOUT_MINUTES, imageContentType } from "./inputs";
+import { ProviderSettings } from "./settings";
+import { VideoStatus } from "./status";
+import { waitUntil } from "./waiter";
+
+/** Everything an operation needs, so tests can give it an injected clock and a fake log. */
+export interface OperationContext {
+    client: ImagineClient;
+    settings: ProviderSettings;
+    clock: Clock;
+    random?: () => number;
+    /** Progress lines for the person running `pulumi up`; never given secrets. */
+    log: (message: string) => void;
+    /** Where relative image paths are resolved (the program's folder). */
+    cwd: string;
+}
+
+/** The names of the resource's inputs, as stored among its outputs too. */
+export const INPUT_KEYS = [
+    "prompt", "style", "aspectRatio", "imagePath", "extraParams",
+    "waitForCompletion", "timeoutMinutes", "adoptVideoId", "imageDigest",
+] as const;
+
+/**
+ * Thrown from create/update once the vendor has accepted a video, so the provider host reports a
+ * partial failure and Pulumi records the video (with these outputs) instead of losing it.
+ */
+export class VideoPartialFailureError extends Error {
+    constructor(
+        message: string,
+        readonly id: string,
+        readonly properties: Record<string, unknown>,
+        readonly reasons: string[],
+    ) {
+        super(message);
+        this.name = "VideoPartialFailureError";
+    }
+}
+
+type Props = Record<string, unknown>;
+
+/** `pulumi up` for a new resource: generate (or adopt), then wait unless told not to. */
+export async function createVideo(ctx: OperationContext, inputs: Props): Promise<{ id: string; outs: Props }> {
+    const start = ctx.clock.now();
+    const deadline = start + timeoutMs(inputs);
+    const base = pickInputs(inputs);
+
+    if (typeof inputs.adoptVideoId === "string") {
+        const id = inputs.adoptVideoId;
+        let status: VideoStatus;
+        try {
+            status = await ctx.client.getStatus(id, deadline);
+        } catch (e) {
+            if (e instanceof ImagineVideoNotFoundError) {
+                throw new ImagineVideoNotFoundError(
+                    `adoptVideoId: the Imagine API knows no video "${id}" for this API key. Check the id, and that ` +
+                        "imagine:apiToken is the key that created it.",
+                    { httpStatus: e.httpStatus, vendorCode: e.vendorCode, operation: e.operation },
+                );
+            }
+            throw e;
+        }
+        ctx.log(`adopted video ${id} (${status.state})`);
+        const outs = { ...base, ...statusOutputs(id, status) };
+        // An adopted video is recorded as it is, failed or not; only a running one is waited for.
+        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline) : outs };
+    }
+
+    const image = typeof inputs.imagePath === "string" ? readImage(ctx.cwd, inputs.imagePath) : undefined;
+    const { id } = await ctx.client.createVideo(
+        {
+            prompt: inputs.prompt as string,
+            style: inputs.style as string,
+            aspectRatio: inputs.aspectRatio as string | undefined,
+            extraParams: inputs.extraParams as Record<string, string> | undefined,
+            image,
+        },
+        deadline,
+    );
+    ctx.log(`video ${id}: generation started (${inputs.style})`);
+    // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
+    const accepted: Props = { ...base, videoId: id, status: "processing" };
+    return { id, outs: await finish(ctx, id, accepted, inputs, deadline) };
+}
+
+/** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
+export async function updateVideo(ctx: OperationContext, id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
+    const deadline = ctx.clock.now() + timeoutMs(news);
+    const outs: Props = { ...withoutInputs(olds), ...pickInputs(news) };
+    if (olds.status !== "processing" || news.waitForCompletion === false) {
+        return { outs };
+    }
+    return { outs: await finish(ctx, id, outs, news, deadline) };
+}
+
+/** `pulumi refresh`: the vendor's view of the video; an empty id when it is gone. */
+export async function readVideo(ctx: OperationContext, id: string, props: Props): Promise<{ id: string; props: Props; inputs?: Props }> {
+    const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
+    let status: VideoStatus;
+    try {
+        status = await ctx.client.getStatus(id, deadline);
+    } catch (e) {
+        if (e instanceof ImagineVideoNotFoundError) {
+            ctx.log(`video ${id} no longer exists on the vendor's side`);
+            return { id: "", props: {} };
+        }
+        throw e;
+    }
+    const outs = { ...withoutVolatile(props), ...statusOutputs(id, status) };
+    return { id, props: outs, inputs: pickInputs(props) };
+}
+
+/**
+ * `pulumi destroy` or removal: delete through the Delete API until the vendor has no such video.
+ * Already gone counts as deleted; a busy video is waited for; transient failures are retried within
+ * `imagine:deleteTimeoutMinutes`; auth and credit errors fail at once (the resource stays in state).
+ */
+export async function deleteVideo(ctx: OperationContext, id: string): Promise<void> {
+    const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
+    for (;;) {
+        try {
+            const result = await ctx.client.deleteVideo(id, deadline);
+            ctx.log(result === "deleted" ? `video ${id}: deleted` : `video ${id}: already gone on the vendor's side`);
+            return;
+        } catch (e) {
+            if (!isStillProcessing(e)) {
+                throw e;
+            }
+        }
+        ctx.log(`video ${id}: the vendor will not delete it while it is processing; waiting for the job to end`);
+        const gone = await waitUntil(
+            async () => {
+                try {
+                    const s = await ctx.client.getStatus(id, deadline);
+                    return s.state === "processing" ? { done: false, progress: s.vendorStatus ?? s.state } : { done: true, value: false };
+                } catch (err) {
+                    if (err instanceof ImagineVideoNotFoundError) {
+                        return { done: true, value: true };
+                    }
+                    throw err;
+                }
+            },
+            { ...pollTiming(ctx), deadlineMs: deadline, clock: ctx.clock, random: ctx.random, description: `video ${id} to stop processing before deleting it` },
+        );
+        if (gone) {
+            ctx.log(`video ${id}: already gone on the vendor's side`);
+            return;
+        }
+    }
+}
+
+/** Waits for the video when asked to, turning every failure after acceptance into a partial failure. */
+async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number): Promise<Props> {
+    const withProvider = (o: Props) => ({ ...o, __provider: inputs.__provider });
+    if (inputs.waitForCompletion === false) {
+        return outs;
+    }
+    let status: VideoStatus;
+    try {
+        status = await waitForVideo(ctx, id, deadline);
+    } catch (e) {
+        const reason = describeFailure(e);
+        throw new VideoPartialFailureError(
+            `video ${id}: ${reason} The video is recorded in the stack: \`pulumi up\` waits for it again, ` +
+                "`pulumi destroy` deletes it.",
+            id,
+            withProvider(outs),
+            [reason],
+        );
+    }
+    const result = { ...outs, ...statusOutputs(id, status) };
+    if (status.state === "failed") {
+        const reason = `the Imagine API reports that the generation failed: ${status.message ?? "no reason given"}.`;
+        throw new VideoPartialFailureError(
+            `video ${id}: ${reason} It is recorded in the stack: the next \`pulumi up\` replaces it with a new ` +
+                "generation, `pulumi destroy` deletes it.",
+            id,
+            withProvider(result),
+            [reason],
+        );
+    }
+    return result;
+}
+
+/** Polls the status until the video is finished or failed; throws on timeout or a hard error. */
+export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number): Promise<VideoStatus> {
+    const start = ctx.clock.now();
+    return waitUntil<VideoStatus>(
+        async () => {
+            const s = await ctx.client.getStatus(id, deadlineMs);
+            if (s.state !== "processing") {
+                return { done: true, value: s };
+            }
+            const elapsed = Math.round((ctx.clock.now() - start) / 1000);
+            ctx.log(`video ${id}: ${s.vendorStatus ?? s.state} (${elapsed}s elapsed)`);
+            return { done: false, progress: s.vendorStatus ?? s.state };
+        },
+        { ...pollTiming(ctx), deadlineMs, clock: ctx.clock, random: ctx.random, description: `video ${id} to finish` },
+    );
+}
+
+function pollTiming(ctx: OperationContext) {
+    return { minDelayMs: ctx.settings.minPollMs, maxDelayMs: ctx.settings.maxPollMs, initialDelayMs: ctx.settings.minPollMs };
+}
+
+function isStillProcessing(e: unknown): boolean {
+    if (e instanceof ImagineConflictError) {
+        return true;
+    }
+    return e instanceof ImagineError && e.httpStatus !== undefined && e.httpStatus < 500 &&
+        /still processing|in progress|not finished|processing/i.test(e.vendorMessage ?? "");
+}
+
+function describeFailure(e: unknown): string {
+    if (e instanceof ImagineError) {
+        return e.message;
+    }
+    return `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+}
+
+function statusOutputs(id: string, s: VideoStatus): Props {
+    return dropUndefined({
+        videoId: id,
+        status: s.state,
+        videoUrl: s.videoUrl,
+        thumbnailUrl: s.thumbnailUrl,
+        createdAt: s.createdAt,
+        failureReason: s.state === "failed" ? (s.message ?? "no reason given") : undefined,
+    });
+}
+
+function timeoutMs(inputs: Props): number {
+    const minutes = typeof inputs.timeoutMinutes === "number" ? inputs.timeoutMinutes : DEFAULT_TIMEOUT_MINUTES;
+    return minutes * 60_000;
+}
+
+function pickInputs(props: Props): Props {
+    const out: Props = {};
+    for (const k of INPUT_KEYS) {
+        if (props[k] !== undefined && props[k] !== null) {
+            out[k] = props[k];
+        }
+    }
+    return out;
+}
+
+function withoutInputs(props: Props): Props {
+    const out: Props = { ...props };
+    for (const k of INPUT_KEYS) {
+        delete out[k];
+    }
+    delete out.__provider;
+    return out;
+}
+
+/** Outputs that a refresh recomputes from the vendor's answer (a URL can disappear, say). */
+function withoutVolatile(props: Props): Props {
+    const out = { ...props };
+    for (const k of ["status", "videoUrl", "thumbnailUrl", "createdAt", "failureReason"]) {
+        delete out[k];
+    }
+    delete out.__provider;
+    return out;
+}
+
+function dropUndefined(o: Props): Props {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+function readImage(cwd: string, imagePath: string) {
+    const bytes = fs.readFileSync(path.resolve(cwd, imagePath));
+    const contentType = imageContentType(bytes) ?? "application/octet-stream";
+    return { bytes, filename: path.basename(imagePath), contentType };
+}

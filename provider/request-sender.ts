@@ -1,0 +1,139 @@
+import axios, { AxiosInstance, AxiosResponse } from "axios";
+import { Clock, systemClock } from "./clock";
+import {
+    ImagineConnectionError,
+    ImagineError,
+    ImagineProtocolError,
+    ImagineTimeoutError,
+} from "./errors";
+import { asVendorError, errorFromResponse, parseJson } from "./responses";
+import { BackoffPolicy, decideRetry, defaultBackoff } from "./retry";
+
+export interface RequestSenderOptions {
+    baseUrl: string;
+    token: string;
+    /** Per-attempt timeout. */
+    requestTimeoutMs: number;
+    clock?: Clock;
+    backoff?: BackoffPolicy;
+    random?: () => number;
+    /** Told about each retry, for logs. Gets no headers, so never the token. */
+    onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: ImagineError }) => void;
+}
+
+export interface SendRequest {
+    method: "GET" | "POST" | "DELETE";
+    /** Path below the base URL, e.g. `/v2/video/abc/status`. */
+    path: string;
+    form?: FormData;
+    /** Whether repeating the request after an ambiguous failure is harmless. */
+    idempotent: boolean;
+    /** Absolute time (clock ms) after which no further attempt is started. */
+    deadlineMs: number;
+}
+
+const NEVER_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ERR_INVALID_URL"]);
+
+/**
+ * The one place that talks HTTP to the Imagine API: headers, timeouts, retries within a deadline,
+ * and the mapping of every answer to a typed error. Nothing it throws carries request headers.
+ */
+export class RequestSender {
+    private readonly http: AxiosInstance;
+    private readonly clock: Clock;
+    private readonly backoff: BackoffPolicy;
+    private readonly random: () => number;
+
+    constructor(private readonly options: RequestSenderOptions) {
+        this.clock = options.clock ?? systemClock;
+        this.backoff = options.backoff ?? defaultBackoff;
+        this.random = options.random ?? Math.random;
+        this.http = axios.create({
+            baseURL: options.baseUrl.replace(/\/+$/, ""),
+            timeout: options.requestTimeoutMs,
+            headers: { Authorization: `Bearer ${options.token}`, Accept: "application/json" },
+            responseType: "text",
+            transformResponse: [(data: unknown) => data],
+            validateStatus: () => true,
+            maxRedirects: 0,
+            proxy: false,
+        });
+    }
+
+    /** Sends with retries; resolves with the parsed JSON body of a 2xx answer. */
+    async send(req: SendRequest): Promise<unknown> {
+        const operation = `${req.method} ${req.path}`;
+        for (let attempt = 0; ; attempt++) {
+            let error: ImagineError;
+            try {
+                return await this.attempt(req, operation);
+            } catch (e) {
+                error = e as ImagineError;
+            }
+            const decision = decideRetry(error, attempt, req.idempotent, this.backoff, this.random);
+            if (!decision.retry) {
+                throw error;
+            }
+            const remaining = req.deadlineMs - this.clock.now();
+            if (decision.delayMs > remaining) {
+                throw new ImagineTimeoutError(
+                    `${error.message} Gave up after ${attempt + 1} attempt(s): the next retry would pass the deadline.`,
+                    { httpStatus: error.httpStatus, vendorCode: error.vendorCode, vendorMessage: error.vendorMessage, operation },
+                );
+            }
+            this.options.onRetry?.({ operation, attempt: attempt + 1, delayMs: decision.delayMs, error });
+            await this.clock.sleep(decision.delayMs);
+        }
+    }
+
+    /** Strips the API token out of any text that may reach a user. */
+    redact(text: string): string {
+        const token = this.options.token;
+        return token ? text.split(token).join("[redacted]") : text;
+    }
+
+    private async attempt(req: SendRequest, operation: string): Promise<unknown> {
+        let response: AxiosResponse<string>;
+        try {
+            response = await this.http.request<string>({ method: req.method, url: req.path, data: req.form });
+        } catch (e) {
+            throw this.connectionError(e, operation);
+        }
+        const raw = typeof response.data === "string" ? response.data : "";
+        const retryAfter = headerValue(response.headers["retry-after"]);
+        if (response.status < 200 || response.status >= 300) {
+            throw errorFromResponse(response.status, raw, retryAfter, operation, this.clock.now(), (t) => this.redact(t));
+        }
+        const body = parseJson(raw);
+        if (asVendorError(body)) {
+            throw errorFromResponse(response.status, raw, retryAfter, operation, this.clock.now(), (t) => this.redact(t));
+        }
+        if (typeof body !== "object" || body === null) {
+            throw new ImagineProtocolError(
+                `${operation}: ${this.options.baseUrl} answered HTTP ${response.status} with a body that is not ` +
+                    "the Imagine API's JSON. Check imagine:baseUrl (or IMAGINE_BASE_URL): it should be https://api.vyro.ai.",
+                { httpStatus: response.status, operation },
+            );
+        }
+        return body;
+    }
+
+    /** Builds our error from an axios failure without keeping the axios error (it holds the headers). */
+    private connectionError(e: unknown, operation: string): ImagineConnectionError {
+        const code = (e as { code?: string }).code ?? "";
+        const reason = this.redact((e as { message?: string }).message ?? String(e));
+        const timedOut = code === "ECONNABORTED" || code === "ETIMEDOUT";
+        const what = timedOut
+            ? `no answer within ${Math.round(this.options.requestTimeoutMs / 1000)} s`
+            : `${code || "network error"}: ${reason}`;
+        return new ImagineConnectionError(
+            `${operation}: could not get an answer from the Imagine API at ${this.options.baseUrl} (${what}). ` +
+                "Check imagine:baseUrl (or IMAGINE_BASE_URL) and the network; the command can be run again.",
+            { operation, requestMayHaveArrived: !NEVER_REACHED.has(code) },
+        );
+    }
+}
+
+function headerValue(v: unknown): string | undefined {
+    return typeof v === "string" ? v : Array.isArray(v) ? String(v[0]) : undefined;
+}

@@ -1,0 +1,155 @@
+import {
+    ImagineAuthError,
+    ImagineConflictError,
+    ImagineCreditsError,
+    ImagineError,
+    ImagineErrorDetails,
+    ImagineInvalidRequestError,
+    ImagineRateLimitError,
+    ImagineRouteNotFoundError,
+    ImagineServerError,
+    ImagineVideoNotFoundError,
+} from "./errors";
+
+/** The vendor's error body: `{"status":"error","code":1001,"error":"Unauthorized","message":"..."}`. */
+export interface VendorErrorBody {
+    status: "error";
+    code?: number;
+    error?: string;
+    message?: string;
+}
+
+/** Parses a response body as JSON; undefined when it is not JSON (an HTML proxy page, say). */
+export function parseJson(raw: string): unknown {
+    if (raw.trim() === "") {
+        return undefined;
+    }
+    try {
+        return JSON.parse(raw);
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * The vendor's error body, if `body` is one. `code` is an integer on the error page and a quoted
+ * string on the model pages: both parse to a number.
+ */
+export function asVendorError(body: unknown): VendorErrorBody | undefined {
+    if (typeof body !== "object" || body === null) {
+        return undefined;
+    }
+    const b = body as Record<string, unknown>;
+    if (b.status !== "error") {
+        return undefined;
+    }
+    const code = typeof b.code === "number" ? b.code : typeof b.code === "string" ? Number(b.code) : NaN;
+    return {
+        status: "error",
+        code: Number.isFinite(code) ? code : undefined,
+        error: typeof b.error === "string" ? b.error : undefined,
+        message: typeof b.message === "string" ? b.message : undefined,
+    };
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+    if (value === undefined || value.trim() === "") {
+        return undefined;
+    }
+    const seconds = Number(value);
+    if (Number.isFinite(seconds)) {
+        return Math.max(0, seconds * 1000);
+    }
+    const date = Date.parse(value);
+    return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
+}
+
+const AUTH_CODES = new Set([1000, 1001, 1002, 1005, 1006, 1007, 1208]);
+const TOKEN_FIX =
+    "Set a valid API key with `pulumi config set --secret imagine:apiToken <key>` " +
+    "or the IMAGINE_API_TOKEN environment variable.";
+
+/**
+ * Maps a non-2xx answer (or a 2xx whose body says `"status":"error"`) to the typed error a user
+ * sees. `operation` is "METHOD /path"; `redact` strips the API token from any vendor text.
+ */
+export function errorFromResponse(
+    httpStatus: number,
+    rawBody: string,
+    retryAfter: string | undefined,
+    operation: string,
+    nowMs: number,
+    redact: (text: string) => string,
+): ImagineError {
+    const vendor = asVendorError(parseJson(rawBody));
+    const vendorMessage = vendor ? redact([vendor.error, vendor.message].filter(Boolean).join(": ")) : undefined;
+    const details: ImagineErrorDetails = { httpStatus, vendorCode: vendor?.code, vendorMessage, operation };
+    const said = describe(httpStatus, vendor?.code, vendorMessage, rawBody, redact);
+    const code = vendor?.code;
+
+    if (httpStatus === 429 || code === 1202) {
+        return new ImagineRateLimitError(`${operation}: rate limited by the Imagine API (${said}).`, {
+            ...details,
+            retryAfterMs: parseRetryAfter(retryAfter, nowMs),
+        });
+    }
+    if (httpStatus === 402 || code === 1101) {
+        return new ImagineCreditsError(
+            `${operation}: the Imagine account has not enough credits (${said}). ` +
+                "Top up the account's tokens, then run the command again.",
+            details,
+        );
+    }
+    if (httpStatus === 401 || httpStatus === 403 || httpStatus === 406 || (code !== undefined && AUTH_CODES.has(code))) {
+        const what = code === 1002 || httpStatus === 406 ? "expired" : httpStatus === 403 ? "not allowed to do this" : "missing or not valid";
+        return new ImagineAuthError(
+            `${operation}: the Imagine API says the API token is ${what} (${said}). ${TOKEN_FIX}`,
+            details,
+        );
+    }
+    if (httpStatus === 404) {
+        return vendor
+            ? new ImagineVideoNotFoundError(`${operation}: no such video for this API key (${said}).`, details)
+            : new ImagineRouteNotFoundError(`${operation}: the Imagine API does not serve this URL (${said}).`, details);
+    }
+    if (httpStatus === 405) {
+        return new ImagineRouteNotFoundError(`${operation}: method not allowed (${said}).`, details);
+    }
+    if (httpStatus === 409) {
+        return new ImagineConflictError(`${operation}: the video is busy (${said}).`, details);
+    }
+    if (httpStatus >= 500 || code === 1200 || code === 1201) {
+        return new ImagineServerError(
+            `${operation}: the Imagine API failed (${said}). This is on the vendor's side; run the command again later.`,
+            details,
+        );
+    }
+    if (httpStatus === 413) {
+        return new ImagineInvalidRequestError(
+            `${operation}: the Imagine API rejected the upload as too large (${said}). Use a smaller image.`,
+            details,
+        );
+    }
+    return new ImagineInvalidRequestError(`${operation}: the Imagine API rejected the request (${said}).`, details);
+}
+
+function describe(
+    httpStatus: number,
+    code: number | undefined,
+    vendorMessage: string | undefined,
+    rawBody: string,
+    redact: (text: string) => string,
+): string {
+    const parts = [`HTTP ${httpStatus}`];
+    if (code !== undefined) {
+        parts.push(`code ${code}`);
+    }
+    if (vendorMessage) {
+        parts.push(vendorMessage);
+    } else if (rawBody.trim() !== "") {
+        const snippet = rawBody.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 120);
+        parts.push(snippet ? `body that is not the vendor's JSON: "${redact(snippet)}"` : "body that is not JSON");
+    }
+    return parts.join(", ");
+}

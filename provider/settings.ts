@@ -1,0 +1,103 @@
+import { ImagineConfigError } from "./errors";
+
+/** The provider's configuration, resolved from stack config first, then the environment. */
+export interface ProviderSettings {
+    token: string;
+    baseUrl: string;
+    requestTimeoutMs: number;
+    minPollMs: number;
+    maxPollMs: number;
+    deleteTimeoutMs: number;
+}
+
+/** Reads one stack config value, e.g. `imagine:apiToken`; undefined when unset. */
+export type ConfigGetter = (key: string) => string | undefined;
+
+interface NumberSetting {
+    key: string;
+    env: string;
+    defaultValue: number;
+    /** Multiplier from the setting's unit to milliseconds. */
+    toMs: number;
+    unit: string;
+}
+
+export const SETTINGS = {
+    apiToken: { key: "imagine:apiToken", env: "IMAGINE_API_TOKEN" },
+    baseUrl: { key: "imagine:baseUrl", env: "IMAGINE_BASE_URL", defaultValue: "https://api.vyro.ai" },
+    requestTimeout: { key: "imagine:requestTimeoutSeconds", env: "IMAGINE_REQUEST_TIMEOUT_SECONDS", defaultValue: 30, toMs: 1000, unit: "seconds" },
+    minPoll: { key: "imagine:minPollSeconds", env: "IMAGINE_MIN_POLL_SECONDS", defaultValue: 5, toMs: 1000, unit: "seconds" },
+    maxPoll: { key: "imagine:maxPollSeconds", env: "IMAGINE_MAX_POLL_SECONDS", defaultValue: 60, toMs: 1000, unit: "seconds" },
+    deleteTimeout: { key: "imagine:deleteTimeoutMinutes", env: "IMAGINE_DELETE_TIMEOUT_MINUTES", defaultValue: 20, toMs: 60000, unit: "minutes" },
+} as const;
+
+/**
+ * Resolves and validates every setting. Throws ImagineConfigError naming the key, its environment
+ * variable and the fix. The token's value never appears in a message.
+ */
+export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
+    const read = (s: { key: string; env: string }) => nonEmpty(get(s.key)) ?? nonEmpty(env[s.env]);
+
+    const token = read(SETTINGS.apiToken);
+    if (token === undefined) {
+        throw new ImagineConfigError(
+            "The Imagine API token is not set. Set it with `pulumi config set --secret imagine:apiToken <key>` " +
+                "or the IMAGINE_API_TOKEN environment variable.",
+        );
+    }
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+        throw new ImagineConfigError(
+            "The Imagine API token (imagine:apiToken or IMAGINE_API_TOKEN) is malformed: it contains spaces, line " +
+                "breaks or characters outside printable ASCII. Copy the key again (keys look like `vk-` and letters " +
+                "and digits) and set it with `pulumi config set --secret imagine:apiToken <key>`.",
+        );
+    }
+
+    const baseUrl = read(SETTINGS.baseUrl) ?? SETTINGS.baseUrl.defaultValue;
+    let parsed: URL | undefined;
+    try {
+        parsed = new URL(baseUrl);
+    } catch {
+        parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.search || parsed.hash) {
+        throw new ImagineConfigError(
+            `imagine:baseUrl (or IMAGINE_BASE_URL) is "${baseUrl}", which is not an http(s) URL without query. ` +
+                "Set it to https://api.vyro.ai, or to the emulator's URL, e.g. http://127.0.0.1:8080.",
+        );
+    }
+
+    const settings: ProviderSettings = {
+        token,
+        baseUrl: baseUrl.replace(/\/+$/, ""),
+        requestTimeoutMs: readNumber(read, SETTINGS.requestTimeout),
+        minPollMs: readNumber(read, SETTINGS.minPoll),
+        maxPollMs: readNumber(read, SETTINGS.maxPoll),
+        deleteTimeoutMs: readNumber(read, SETTINGS.deleteTimeout),
+    };
+    if (settings.maxPollMs < settings.minPollMs) {
+        throw new ImagineConfigError(
+            `imagine:maxPollSeconds (${settings.maxPollMs / 1000}) is below imagine:minPollSeconds ` +
+                `(${settings.minPollMs / 1000}). Set the maximum at or above the minimum.`,
+        );
+    }
+    return settings;
+}
+
+function readNumber(read: (s: { key: string; env: string }) => string | undefined, s: NumberSetting): number {
+    const raw = read(s);
+    if (raw === undefined) {
+        return s.defaultValue * s.toMs;
+    }
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) {
+        throw new ImagineConfigError(
+            `${s.key} (or ${s.env}) is "${raw}": it must be a positive number of ${s.unit} (default ${s.defaultValue}).`,
+        );
+    }
+    return n * s.toMs;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+    return v === undefined || v.trim() === "" ? undefined : v;
+}

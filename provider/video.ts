@@ -1,0 +1,64 @@
+import * as pulumi from "@pulumi/pulumi";
+import { videoProvider } from "./shim";
+
+/** The inputs of a {@link Video}. Set `prompt` and `style` to generate, or `adoptVideoId` to adopt. */
+export interface VideoArgs {
+    /** What the video shows. Required unless `adoptVideoId` is set; at most 2,500 characters. Changing it replaces the video. */
+    prompt?: pulumi.Input<string>;
+    /** The Imagine video style, e.g. `kling-1.0-pro` or `fast-svd`. Required unless `adoptVideoId` is set. Changing it replaces the video. */
+    style?: pulumi.Input<string>;
+    /** `1:1`, `16:9` or `9:16`; the vendor's default when unset. Changing it replaces the video. */
+    aspectRatio?: pulumi.Input<string>;
+    /** A local JPEG or PNG (at most 10 MiB) to animate: image to video. Relative to the program folder. A change of the file's content replaces the video. */
+    imagePath?: pulumi.Input<string>;
+    /** Extra form fields sent as they are, for vendor options this package does not model. Changing them replaces the video. */
+    extraParams?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Wait for the generation to end during `pulumi up` (default true). Changing it never touches the video. */
+    waitForCompletion?: pulumi.Input<boolean>;
+    /** How long `pulumi up` waits for the video, in minutes (default 30). Changing it never touches the video. */
+    timeoutMinutes?: pulumi.Input<number>;
+    /** The id of a video made elsewhere, to adopt it instead of generating one: destroy then deletes it. Changing it replaces the resource. */
+    adoptVideoId?: pulumi.Input<string>;
+}
+
+/**
+ * An AI-generated video of the Imagine API. `pulumi up` starts the generation and waits for it;
+ * `pulumi refresh` reads its status; `pulumi destroy`, or removing the resource, deletes it
+ * through the vendor's Delete API.
+ */
+export class Video extends pulumi.dynamic.Resource {
+    /** The vendor's id of the video. */
+    public readonly videoId!: pulumi.Output<string>;
+    /** `processing`, `finished` or `failed`. */
+    public readonly status!: pulumi.Output<string>;
+    /** Signed link to the video file (a secret: it grants access, and expires). */
+    public readonly videoUrl!: pulumi.Output<string | undefined>;
+    /** Signed link to the thumbnail (a secret). */
+    public readonly thumbnailUrl!: pulumi.Output<string | undefined>;
+    /** When the vendor created the video (ISO 8601), when it says. */
+    public readonly createdAt!: pulumi.Output<string | undefined>;
+    /** The vendor's reason, for a failed generation. */
+    public readonly failureReason!: pulumi.Output<string | undefined>;
+    /** `sha256:<hex>` of the image, for image to video. */
+    public readonly imageDigest!: pulumi.Output<string | undefined>;
+    public readonly prompt!: pulumi.Output<string | undefined>;
+    public readonly style!: pulumi.Output<string | undefined>;
+    public readonly aspectRatio!: pulumi.Output<string | undefined>;
+    public readonly imagePath!: pulumi.Output<string | undefined>;
+    public readonly adoptVideoId!: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: VideoArgs, opts?: pulumi.CustomResourceOptions) {
+        const props = {
+            ...args,
+            videoId: undefined,
+            status: undefined,
+            videoUrl: undefined,
+            thumbnailUrl: undefined,
+            createdAt: undefined,
+            failureReason: undefined,
+            imageDigest: undefined,
+        };
+        const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "videoUrl", "thumbnailUrl"];
+        super(videoProvider, name, props, { ...opts, additionalSecretOutputs: secretOutputs }, "imagine", "Video");
+    }
+}
