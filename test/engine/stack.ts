@@ -1,0 +1,184 @@
+// EngineStack: up / preview / refresh / destroy of one stack, each a fresh program process (if the
+// operation runs the program) and a fresh provider process, both stopped before the result returns.
+import * as path from "path";
+import { Checkpoint, crypterFor, decryptCheckpoint, readRawCheckpoint, writeCheckpoint } from "./checkpoint";
+import { Deployment, Kind, errorText } from "./deployment";
+import { EngineService, Diagnostic } from "./engine-service";
+import { MonitorServer } from "./monitor-service";
+import { ProviderClient, DYNAMIC_PROVIDER_SCRIPT } from "./provider-client";
+import { startProgram, resolveFromProgram } from "./program-runner";
+import { RegisterHandler, stackOutputs } from "./register";
+import { deleteInReverseOrder } from "./deletes";
+import { refreshAll } from "./refresh";
+import { Step, summarize } from "./summary";
+import { Child } from "./child";
+import { NODEJS_PROVIDER_TYPE, STACK_TYPE, parseProviderRef } from "./urn";
+
+export interface ConfigValue { value: string; secret?: boolean }
+
+export interface StackOptions {
+    programDir: string;
+    projectName: string;
+    stackName: string;
+    statePath: string;
+    config?: Record<string, ConfigValue>;
+    env?: Record<string, string>;
+    passphrase?: string;
+    /** Per operation; everything started is stopped when it expires. Default 120 s. */
+    timeoutMs?: number;
+}
+
+export interface OperationResult {
+    ok: boolean;
+    steps: Step[];
+    summary: string;
+    errors: string[];
+    outputs: Record<string, { value: unknown; secret: boolean }>;
+    diagnostics: Diagnostic[];
+    stdout: string;
+    stderr: string;
+}
+
+export class EngineStack {
+    private config: Record<string, ConfigValue>;
+    private readonly passphrase: string;
+
+    constructor(readonly opts: StackOptions) {
+        this.config = { ...(opts.config ?? {}) };
+        this.passphrase = opts.passphrase ?? "";
+    }
+
+    setConfig(key: string, v: ConfigValue): void {
+        this.config[key] = { ...v };
+    }
+
+    up(o: { refresh?: boolean } = {}): Promise<OperationResult> {
+        return this.operation("up", o.refresh === true);
+    }
+    preview(): Promise<OperationResult> {
+        return this.operation("preview", false);
+    }
+    refresh(): Promise<OperationResult> {
+        return this.operation("refresh", false);
+    }
+    destroy(): Promise<OperationResult> {
+        return this.operation("destroy", false);
+    }
+
+    /** The checkpoint as stored on disk (secrets encrypted). */
+    readState(): Checkpoint {
+        return readRawCheckpoint(this.opts.statePath);
+    }
+
+    /** The checkpoint with every secret decrypted to {sig, value}, for assertions. */
+    decryptedState(): Checkpoint {
+        const raw = this.readState();
+        return decryptCheckpoint(raw, crypterFor(raw, this.passphrase));
+    }
+
+    private async operation(kind: Kind, refreshFirst: boolean): Promise<OperationResult> {
+        const programDir = path.resolve(this.opts.programDir);
+        const raw = readRawCheckpoint(this.opts.statePath);
+        const crypter = crypterFor(raw, this.passphrase);
+        const state = decryptCheckpoint(raw, crypter);
+        const engine = new EngineService();
+        const children: Child[] = [];
+        const providerScript = (() => {
+            try {
+                return resolveFromProgram(programDir, "@pulumi/pulumi/cmd/dynamic-provider");
+            } catch {
+                return DYNAMIC_PROVIDER_SCRIPT;
+            }
+        })();
+        let stopped = false;
+        const d = new Deployment({
+            kind,
+            project: this.opts.projectName,
+            stack: this.opts.stackName,
+            state,
+            config: this.config,
+            save: () => {
+                if (!stopped) writeCheckpoint(this.opts.statePath, state, crypter);
+            },
+            startProvider: async () => {
+                if (stopped) throw new Error("operation stopped");
+                const p = await ProviderClient.start(programDir, engineAddress(), { ...process.env, ...this.opts.env }, undefined, providerScript);
+                children.push(p.child);
+                return p;
+            },
+        });
+        let address = "";
+        const engineAddress = () => address;
+        const handler = new RegisterHandler(d);
+        const monitor = new MonitorServer(handler, engine);
+        let program: Child | undefined;
+        const timeoutMs = this.opts.timeoutMs ?? 120000;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+
+        const work = async (): Promise<boolean> => {
+            address = await monitor.start();
+            if (kind === "refresh") return refreshAll(d);
+            if (kind === "destroy") return deleteInReverseOrder(d, [...d.resources]);
+            if (refreshFirst && !(await refreshAll(d))) return false;
+            program = startProgram({
+                programDir, project: this.opts.projectName, stack: this.opts.stackName, monitorAddress: address,
+                engineAddress: address, dryRun: kind === "preview", config: this.config, env: this.opts.env,
+            });
+            children.push(program);
+            const prog = program;
+            const code = await Promise.race([
+                prog.exited,
+                // After a failed step the engine stops the deployment; give the program a moment to exit.
+                (async () => {
+                    while (!d.failed && prog.running) await sleep(50);
+                    if (prog.running) await Promise.race([prog.exited, sleep(5000)]);
+                    return prog.running ? ("stopped" as const) : prog.exited;
+                })(),
+            ]);
+            if (code === "stopped") await program.stop();
+            if (d.failed) return false;
+            if (code !== 0) {
+                if (!engine.diagnostics.some((x) => x.severity === "error")) d.errors.push(`program exited with code ${code}`);
+                return false;
+            }
+            // Resources the program no longer registers, and replaced ones, go in reverse dependency order.
+            const used = new Set(d.resources.filter((r) => r.provider && handler.registered.has(r.urn)).map((r) => parseProviderRef(r.provider!).urn));
+            const targets = d.resources.filter((r) => r.delete || (!handler.registered.has(r.urn) && !(r.type === NODEJS_PROVIDER_TYPE && used.has(r.urn))));
+            return deleteInReverseOrder(d, targets);
+        };
+
+        let ok = false;
+        try {
+            const r = await Promise.race([work(), timedOut]);
+            if (r === "timeout") d.errors.push(`operation ${kind} timed out after ${timeoutMs} ms`);
+            else ok = r;
+        } catch (e) {
+            d.errors.push(errorText(e));
+        } finally {
+            stopped = true;
+            clearTimeout(timer);
+            await d.stopProvider();
+            await Promise.all(children.map((c) => c.stop()));
+            await monitor.stop();
+        }
+        for (const x of engine.diagnostics) if (x.severity === "error" && !d.errors.includes(x.message)) d.errors.push(x.message);
+        ok = ok && d.errors.length === 0 && !d.failed;
+        const stackRes = state.deployment.resources.find((r) => r.type === STACK_TYPE);
+        const outs = kind === "preview" ? handler.previewStackOutputs ?? stackRes?.outputs ?? {} : stackRes?.outputs ?? {};
+        return {
+            ok,
+            steps: d.steps,
+            summary: summarize(d.steps, kind === "preview"),
+            errors: d.errors,
+            outputs: stackOutputs(outs),
+            diagnostics: engine.diagnostics,
+            stdout: children.map((c) => c.stdout).join(""),
+            stderr: children.map((c) => c.stderr).join(""),
+        };
+    }
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
