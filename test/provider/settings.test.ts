@@ -1,0 +1,42 @@
+import { ImagineConfigError } from "../../provider/errors";
+import { resolveSettings } from "../../provider/settings";
+
+const TOKEN = "vk-canaryTOKEN0123456789abcdefghijklmnopqrstuvwxyzAB";
+const fromConfig = (c: Record<string, string>) => (k: string) => c[k];
+
+describe("resolveSettings", () => {
+    it("reads stack config first, then the environment, then defaults", () => {
+        const s = resolveSettings(fromConfig({ "imagine:apiToken": TOKEN }), { IMAGINE_BASE_URL: "http://127.0.0.1:9/", IMAGINE_MIN_POLL_SECONDS: "0.5" });
+        expect(s).toEqual({ token: TOKEN, baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 30000, minPollMs: 500, maxPollMs: 60000, deleteTimeoutMs: 1200000 });
+        expect(resolveSettings(fromConfig({}), { IMAGINE_API_TOKEN: "vk-env" }).token).toBe("vk-env");
+        expect(resolveSettings(fromConfig({ "imagine:apiToken": "vk-cfg" }), { IMAGINE_API_TOKEN: "vk-env" }).token).toBe("vk-cfg");
+        expect(resolveSettings(fromConfig({ "imagine:apiToken": "vk-x" }), {}).baseUrl).toBe("https://api.vyro.ai");
+    });
+
+    it("names both ways to set a missing token", () => {
+        expect(() => resolveSettings(fromConfig({}), {})).toThrow(ImagineConfigError);
+        expect(() => resolveSettings(fromConfig({}), {})).toThrow(/pulumi config set --secret imagine:apiToken.*IMAGINE_API_TOKEN/);
+    });
+
+    it("rejects a malformed token without echoing it", () => {
+        const bad = `${TOKEN}\n`;
+        let message = "";
+        try {
+            resolveSettings(fromConfig({ "imagine:apiToken": bad }), {});
+        } catch (e) {
+            message = (e as Error).message;
+        }
+        expect(message).toContain("malformed");
+        expect(message).not.toContain(TOKEN);
+    });
+
+    it.each([
+        [{ "imagine:baseUrl": "not a url" }, "imagine:baseUrl"],
+        [{ "imagine:baseUrl": "ftp://x" }, "imagine:baseUrl"],
+        [{ "imagine:minPollSeconds": "0" }, "imagine:minPollSeconds"],
+        [{ "imagine:requestTimeoutSeconds": "abc" }, "imagine:requestTimeoutSeconds"],
+        [{ "imagine:minPollSeconds": "10", "imagine:maxPollSeconds": "5" }, "imagine:maxPollSeconds"],
+    ])("rejects %j naming the key", (config, key) => {
+        expect(() => resolveSettings(fromConfig({ "imagine:apiToken": TOKEN, ...config }), {})).toThrow(key);
+    });
+});
