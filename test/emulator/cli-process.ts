@@ -1,0 +1,38 @@
+/** Spawns the real CLI (bin/imagine-emulator.js) and reads its first stdout line. */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import path from "node:path";
+
+export const BIN = path.join(__dirname, "..", "..", "bin", "imagine-emulator.js");
+export const FIRST_LINE = /^imagine-emulator listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
+
+export interface CliRun {
+  child: ChildProcessWithoutNullStreams;
+  firstLine: string;
+  url: string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function spawnCli(args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (c) => (err += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`no first line; stderr: ${err}`)), 15_000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const nl = out.indexOf("\n");
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
+    });
+    child.once("exit", () => reject(new Error(`exited before its first line; stderr: ${err}`)));
+  });
+  const match = FIRST_LINE.exec(firstLine);
+  return { child, firstLine, url: match ? match[1] : "", stderr: () => err, exited };
+}
