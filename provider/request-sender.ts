@@ -95,7 +95,13 @@ export class RequestSender {
     private async attempt(req: SendRequest, operation: string): Promise<unknown> {
         let response: AxiosResponse<string>;
         try {
-            response = await this.http.request<string>({ method: req.method, url: req.path, data: req.form });
+            response = await this.http.request<string>({
+                method: req.method,
+                url: req.path,
+                data: req.form,
+                // A request without a form has no body: send no Content-Type (axios would add one to a POST).
+                headers: req.form ? undefined : { "Content-Type": null },
+            });
         } catch (e) {
             throw this.connectionError(e, operation);
         }

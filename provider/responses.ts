@@ -111,7 +111,11 @@ export function errorFromResponse(
     if (httpStatus === 404) {
         return vendor
             ? new ImagineVideoNotFoundError(`${operation}: no such video for this API key (${said}).`, details)
-            : new ImagineRouteNotFoundError(`${operation}: the Imagine API does not serve this URL (${said}).`, details);
+            : new ImagineRouteNotFoundError(
+                  `${operation}: the server does not serve this URL (${said}). ` +
+                      "Check imagine:baseUrl (or IMAGINE_BASE_URL): it should be https://api.vyro.ai.",
+                  details,
+              );
     }
     if (httpStatus === 405) {
         return new ImagineRouteNotFoundError(`${operation}: method not allowed (${said}).`, details);
