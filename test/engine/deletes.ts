@@ -32,6 +32,7 @@ export async function deleteInReverseOrder(d: Deployment, targets: ResourceState
         let progressed = false;
         // Later entries of the state depend on earlier ones, so walk from the end.
         for (const r of [...pending].reverse()) {
+            if (d.stopped) return false;
             // Targets that depend on r and are still in state (not yet deleted, or failed to delete).
             const dependents = targets.filter((o) => o !== r && d.resources.includes(o) && dependenciesOf(o).has(r.urn));
             if (dependents.length === 0) {

@@ -24,6 +24,8 @@ export class Deployment {
     readonly errors: string[] = [];
     /** Set when a step failed: like the engine, no further steps run. */
     failed = false;
+    /** Set when the operation is over (finished, failed or timed out): nothing more may run or be saved. */
+    stopped = false;
     private provider?: Promise<ProviderClient>;
 
     constructor(readonly ctx: DeploymentContext) {}
@@ -43,6 +45,7 @@ export class Deployment {
 
     /** The provider process, started and configured with the whole stack config on first use. */
     getProvider(): Promise<ProviderClient> {
+        if (this.stopped) return Promise.reject(new Error("the operation has been stopped"));
         if (!this.provider) {
             this.provider = (async () => {
                 const p = await this.ctx.startProvider();
@@ -73,7 +76,7 @@ export class Deployment {
     }
 
     save(): void {
-        if (!this.preview) this.ctx.save();
+        if (!this.preview && !this.stopped) this.ctx.save();
     }
 
     put(r: ResourceState): void {

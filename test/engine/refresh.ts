@@ -9,6 +9,7 @@ type Props = Record<string, unknown>;
 export async function refreshAll(d: Deployment): Promise<boolean> {
     let ok = true;
     for (const r of [...d.resources]) {
+        if (d.stopped) return false;
         if (!r.custom || !isDynamicType(r.type)) continue;
         try {
             const p = await d.getProvider();

@@ -137,7 +137,7 @@ export class EngineStack {
                 })(),
             ]);
             if (code === "stopped") await program.stop();
-            if (d.failed) return false;
+            if (d.failed || d.stopped) return false;
             if (code !== 0) {
                 if (!engine.diagnostics.some((x) => x.severity === "error")) d.errors.push(`program exited with code ${code}`);
                 return false;
@@ -157,6 +157,7 @@ export class EngineStack {
             d.errors.push(errorText(e));
         } finally {
             stopped = true;
+            d.stopped = true;
             clearTimeout(timer);
             await d.stopProvider();
             await Promise.all(children.map((c) => c.stop()));
@@ -164,15 +165,16 @@ export class EngineStack {
         }
         for (const x of engine.diagnostics) if (x.severity === "error" && !d.errors.includes(x.message)) d.errors.push(x.message);
         ok = ok && d.errors.length === 0 && !d.failed;
+        // Copies: work cut off by a timeout may still settle later, and must not change this result.
         const stackRes = state.deployment.resources.find((r) => r.type === STACK_TYPE);
         const outs = kind === "preview" ? handler.previewStackOutputs ?? stackRes?.outputs ?? {} : stackRes?.outputs ?? {};
         return {
             ok,
-            steps: d.steps,
+            steps: [...d.steps],
             summary: summarize(d.steps, kind === "preview"),
-            errors: d.errors,
+            errors: [...d.errors],
             outputs: stackOutputs(outs),
-            diagnostics: engine.diagnostics,
+            diagnostics: [...engine.diagnostics],
             stdout: children.map((c) => c.stdout).join(""),
             stderr: children.map((c) => c.stderr).join(""),
         };
