@@ -182,5 +182,6 @@ export class EngineStack {
 }
 
 function sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
+    // unref: a pending wait must not keep the test process alive once the operation is over.
+    return new Promise((r) => setTimeout(r, ms).unref());
 }
