@@ -4,6 +4,19 @@ import * as fs from "fs";
 import { filesStack, expectOk, ops } from "./helpers";
 import { EngineStack } from "./index";
 
+/** Live child processes of this jest worker (Linux /proc). */
+function childPids(): number[] {
+    return fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((d) => {
+        try {
+            const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            return Number(fields[1]) === process.pid && fields[0] !== "Z";
+        } catch {
+            return false;
+        }
+    }).map(Number);
+}
+
 describe("engine stand-in: options and ordering", () => {
     const stacks: { dir: string }[] = [];
     const track = <T extends { dir: string }>(s: T) => (stacks.push(s), s);
@@ -51,13 +64,19 @@ describe("engine stand-in: options and ordering", () => {
         expect(s.files()).toEqual([]);
     });
 
-    test("the operation timeout stops everything and reports it", async () => {
-        const s = track(filesStack([{ name: "slow", content: "x" }], { timeoutMs: 300 }));
+    test("the operation timeout stops every process it started and reports it", async () => {
+        const s = track(filesStack([{ name: "slow", content: "x" }], { timeoutMs: 800 }));
         const t = Date.now();
-        const r = await s.stack.up();
+        const pending = s.stack.up();
+        await new Promise((r) => setTimeout(r, 400));
+        const during = childPids();
+        expect(during.length).toBeGreaterThan(0); // the program host is running
+        const r = await pending;
         expect(r.ok).toBe(false);
-        expect(r.errors).toContainEqual("operation up timed out after 300 ms");
+        expect(r.errors).toContainEqual("operation up timed out after 800 ms");
         expect(Date.now() - t).toBeLessThan(5000);
+        expect(childPids()).toEqual([]);
+        expect(during.every((pid) => !fs.existsSync(`/proc/${pid}`))).toBe(true);
     });
 
     test("the checkpoint cannot be decrypted with another passphrase", async () => {
