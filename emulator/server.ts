@@ -128,7 +128,7 @@ function statsFn(ctx: EmulatorContext) {
 }
 
 function buildApp(ctx: EmulatorContext, stats: () => EmulatorStats, configure: (p: Partial<Switches>) => Switches): FastifyInstance {
-  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 1000 }, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 16384 }, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
   app.register(multipart, { throwFileSizeLimit: true });
   app.addHook("onRequest", vendorGate(ctx));
   app.addHook("onResponse", async (request, reply) => {
