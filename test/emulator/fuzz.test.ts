@@ -83,7 +83,7 @@ function build(id: string): Built {
   else if (authKind < 0.6) headers.push(`Authorization: ${pick(["Bearer", "Basic abc", "Bearer a b c", randomText(40)])}`);
   if (rand() < 0.05) headers.push(`X-Huge: ${"h".repeat(8000 + Math.floor(rand() * 7000))}`);
   if (rand() < 0.05) headers.push(`X-${randomText(8).replace(/[^A-Za-z]/g, "a")}: ${randomText(50).replace(/[\r\n]/g, "")}`);
-  let body = Buffer.alloc(0);
+  let body: Buffer = Buffer.alloc(0);
   let truncated = false;
   const bodyKind = rand();
   const boundary = `b${Math.floor(rand() * 1e9)}`;

@@ -64,7 +64,7 @@ describe("image-to-video", () => {
 });
 
 describe("error rows", () => {
-  const post = (headers: Record<string, string>, body: BodyInit | undefined) => call(`${h.emu.url}/v2/video/text-to-video`, { method: "POST", headers, body });
+  const post = (headers: Record<string, string>, body: RequestInit["body"]) => call(`${h.emu.url}/v2/video/text-to-video`, { method: "POST", headers, body });
 
   test("missing token -> 1000/400", async () => {
     expectError(await post({}, form({ prompt: "x", style: "fast-svd" })), 400, 1000);
