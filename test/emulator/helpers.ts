@@ -15,9 +15,18 @@ export const PNG = Buffer.from(
 );
 export const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7), Buffer.from([0xff, 0xd9])]);
 
+const createdDirs: string[] = [];
+
+/** A fresh data folder; every folder made by a test file is removed after that file's tests. */
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "imagine-emu-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-emu-"));
+  createdDirs.push(dir);
+  return dir;
 }
+
+afterAll(() => {
+  for (const dir of createdDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** A controllable real clock for the emulator (ms). */
 export class FakeClock {

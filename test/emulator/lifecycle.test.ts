@@ -33,14 +33,14 @@ describe("processing time and clock speed", () => {
       const id = await createVideo(h.emu);
       expect((await status(h.emu, id)).json.video.status).toBe("processing");
       let state = "processing";
-      while (state === "processing" && Date.now() - started < 5000) {
+      while (state === "processing" && Date.now() - started < 6000) {
         await new Promise((r) => setTimeout(r, 50));
         state = (await status(h.emu, id)).json.video.status;
       }
       const took = Date.now() - started;
       expect(state).toBe("finished");
       expect(took).toBeGreaterThanOrEqual(900);
-      expect(took).toBeLessThan(3000);
+      expect(took).toBeLessThan(4500);
     } finally {
       await h.stop();
     }
