@@ -37,13 +37,21 @@ const fail = (row: ErrorRow, message: string): FormResult => ({ ok: false, row, 
 
 class TooLarge extends Error {}
 
-async function readImage(part: Multipart & { type: "file" }, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of part.file) chunks.push(chunk as Buffer);
-  if (part.file.truncated) throw new TooLarge();
-  const bytes = Buffer.concat(chunks);
-  if (bytes.length > limit) throw new TooLarge();
-  return bytes;
+/** Reads the image part; rejects with TooLarge the moment the limit is hit, without waiting for the rest. */
+function readImage(part: Multipart & { type: "file" }, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stream = part.file;
+    stream.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) reject(new TooLarge());
+      else chunks.push(chunk);
+    });
+    stream.once("limit", () => reject(new TooLarge()));
+    stream.once("end", () => (stream.truncated ? reject(new TooLarge()) : resolve(Buffer.concat(chunks))));
+    stream.once("error", reject);
+  });
 }
 
 async function drain(part: Multipart & { type: "file" }): Promise<void> {

@@ -4,6 +4,7 @@
  * before a byte of the body is read).
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { closeAfterReply } from "./connection";
 import type { EmulatorContext } from "./context";
 import { ERRORS, sendError } from "./errors";
 import { injectFault, rollFault } from "./faults";
@@ -39,7 +40,7 @@ export function vendorGate(ctx: EmulatorContext) {
 
     const declared = Number(request.headers["content-length"] ?? 0);
     if (request.method === "POST" && declared > s.maxUploadBytes + FORM_OVERHEAD_BYTES) {
-      reply.header("connection", "close");
+      closeAfterReply(request, reply);
       return sendError(reply, ERRORS.tooLarge, `upload larger than ${s.maxUploadBytes} bytes`, format);
     }
     return undefined;

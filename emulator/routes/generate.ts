@@ -1,5 +1,6 @@
 /** POST /v2/video/text-to-video and POST /v2/video/image-to-video. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { closeAfterReply } from "../connection";
 import type { EmulatorContext } from "../context";
 import { ERRORS, sendError } from "../errors";
 import { readGenerationForm, type GenerationForm } from "../generation-form";
@@ -52,7 +53,7 @@ function handler(ctx: EmulatorContext, variation: Variation) {
     const format = ctx.switches.codeFormat;
     const result = await readGenerationForm(request, variation === "image_to_video", ctx.switches.maxUploadBytes);
     if (!result.ok) {
-      if (result.row === ERRORS.tooLarge) reply.header("connection", "close");
+      if (result.row === ERRORS.tooLarge) closeAfterReply(request, reply);
       return sendError(reply, result.row, result.message, format);
     }
     const owner = request.owner as string;

@@ -166,6 +166,33 @@ describe("uploads too large -> 413, nothing written", () => {
     expect(filesOnDisk(h.dataDir)).toEqual([]);
   });
 
+  test("a chunked upload (no declared length) gets 413 as soon as it passes the limit, before it ends", async () => {
+    const url = new URL(h.emu.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: "POST",
+          path: "/v2/video/image-to-video",
+          headers: { ...auth(), "content-type": "multipart/form-data; boundary=B", "transfer-encoding": "chunked" },
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (c) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      req.write('--B\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n');
+      req.write(PNG);
+      req.write(Buffer.alloc(5000, 1)); // over the 1,000-byte limit; the request is never ended
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ status: "error", code: 1100 });
+    expect(filesOnDisk(h.dataDir)).toEqual([]);
+  });
+
   test("an image within the limit is accepted", async () => {
     expect((await imageToVideo({}, { file: PNG })).status).toBe(200);
   });
