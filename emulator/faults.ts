@@ -8,12 +8,19 @@ import { ERRORS, sendError } from "./errors";
 
 export type FaultKind = "429" | "500" | "503" | "reset" | "hang";
 
-/** Picks at most one fault for this request: each kind is rolled in turn with its own probability. */
+/**
+ * Picks at most one fault for this request with a single roll, so each kind happens with exactly its
+ * own probability (as long as they add up to at most 1; past that, the kinds listed last get the rest).
+ */
 export function rollFault(ctx: EmulatorContext, random: () => number = Math.random): FaultKind | undefined {
   const s = ctx.switches;
   const table: [FaultKind, number][] = [["reset", s.faultReset], ["hang", s.faultHang], ["500", s.fault500], ["503", s.fault503], ["429", s.fault429]];
+  if (table.every(([, p]) => p === 0)) return undefined;
+  const roll = random();
+  let threshold = 0;
   for (const [kind, probability] of table) {
-    if (probability > 0 && random() < probability) return kind;
+    threshold += probability;
+    if (probability > 0 && roll < threshold) return kind;
   }
   return undefined;
 }

@@ -159,6 +159,15 @@ describe("faults", () => {
     h = await start({ now: clock.now }); // for afterEach
   });
 
+  test("fault probabilities add up: 0.5 + 0.5 gives only injected answers, both kinds", async () => {
+    h.emu.configure({ fault500: 0.5, fault503: 0.5 });
+    const seen = new Set<number>();
+    for (let i = 0; i < 60; i++) seen.add((await status(h.emu, "x")).status);
+    expect([...seen].sort()).toEqual([500, 503]);
+    h.emu.configure({ fault500: 0, fault503: 0 });
+    expect((await status(h.emu, "x")).status).toBe(404);
+  });
+
   test("faults hit vendor routes only: admin routes stay healthy", async () => {
     h.emu.configure({ fault500: 1 });
     expect((await call(`${h.emu.url}/__emulator/health`)).status).toBe(200);
