@@ -5,6 +5,7 @@ import { diffVideo } from "./diff";
 import { checkInputs } from "./inputs";
 import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "./operations";
 import { RequestSender } from "./request-sender";
+import { BackoffPolicy } from "./retry";
 import { ConfigGetter, ProviderSettings, resolveSettings } from "./settings";
 
 type Props = Record<string, unknown>;
@@ -22,6 +23,8 @@ export interface VideoHandlers {
 
 export interface HandlerDependencies {
     clock?: Clock;
+    /** Backoff between retries of one request (default: 1 s doubling to 30 s). */
+    backoff?: BackoffPolicy;
     random?: () => number;
     log?: (message: string) => void;
     env?: NodeJS.ProcessEnv;
@@ -50,6 +53,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
                 token: settings.token,
                 requestTimeoutMs: settings.requestTimeoutMs,
                 clock,
+                backoff: deps.backoff,
                 random: deps.random,
                 onRetry: ({ operation, attempt, delayMs, error }) =>
                     log(`${operation}: ${error.constructor.name} (${error.httpStatus ?? "no answer"}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),

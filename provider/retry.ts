@@ -12,6 +12,9 @@ export interface BackoffPolicy {
 
 export const defaultBackoff: BackoffPolicy = { baseDelayMs: 1000, maxDelayMs: 30000 };
 
+/** Retries of a request that never reached the server (refused, unresolvable) before giving up. */
+export const MAX_UNREACHABLE_RETRIES = 4;
+
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false };
 
 /**
@@ -21,7 +24,7 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false };
  * - 429 and 503 mean the vendor refused the request: always safe to repeat.
  * - Other 5xx, resets and timeouts may hide a request the vendor accepted: repeated only when the
  *   request is idempotent (status, delete), never for a generation, which would start a second video.
- * - A connection that was refused never reached the vendor: safe to repeat.
+ * - A connection that was refused never reached the vendor: safe to repeat, a few times.
  * - Everything else (auth, credits, invalid input, not found) is final.
  *
  * The delay is exponential with "equal jitter" (half fixed, half random); a Retry-After from the
@@ -35,6 +38,11 @@ export function decideRetry(
     random: () => number = Math.random,
 ): RetryDecision {
     if (!isRetryable(error, idempotent)) {
+        return { retry: false };
+    }
+    if (error instanceof ImagineConnectionError && !error.requestMayHaveArrived && attempt >= MAX_UNREACHABLE_RETRIES) {
+        // Nothing is listening at the base URL, or its name does not resolve: most often a wrong
+        // imagine:baseUrl. A few tries ride out a restart; more would only hide the mistake.
         return { retry: false };
     }
     const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt));

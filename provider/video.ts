@@ -27,25 +27,26 @@ export interface VideoArgs {
  * through the vendor's Delete API.
  */
 export class Video extends pulumi.dynamic.Resource {
+    // `declare`: the SDK sets these outputs in the base constructor; class fields would overwrite them.
     /** The vendor's id of the video. */
-    public readonly videoId!: pulumi.Output<string>;
+    declare public readonly videoId: pulumi.Output<string>;
     /** `processing`, `finished` or `failed`. */
-    public readonly status!: pulumi.Output<string>;
+    declare public readonly status: pulumi.Output<string>;
     /** Signed link to the video file (a secret: it grants access, and expires). */
-    public readonly videoUrl!: pulumi.Output<string | undefined>;
+    declare public readonly videoUrl: pulumi.Output<string | undefined>;
     /** Signed link to the thumbnail (a secret). */
-    public readonly thumbnailUrl!: pulumi.Output<string | undefined>;
+    declare public readonly thumbnailUrl: pulumi.Output<string | undefined>;
     /** When the vendor created the video (ISO 8601), when it says. */
-    public readonly createdAt!: pulumi.Output<string | undefined>;
+    declare public readonly createdAt: pulumi.Output<string | undefined>;
     /** The vendor's reason, for a failed generation. */
-    public readonly failureReason!: pulumi.Output<string | undefined>;
+    declare public readonly failureReason: pulumi.Output<string | undefined>;
     /** `sha256:<hex>` of the image, for image to video. */
-    public readonly imageDigest!: pulumi.Output<string | undefined>;
-    public readonly prompt!: pulumi.Output<string | undefined>;
-    public readonly style!: pulumi.Output<string | undefined>;
-    public readonly aspectRatio!: pulumi.Output<string | undefined>;
-    public readonly imagePath!: pulumi.Output<string | undefined>;
-    public readonly adoptVideoId!: pulumi.Output<string | undefined>;
+    declare public readonly imageDigest: pulumi.Output<string | undefined>;
+    declare public readonly prompt: pulumi.Output<string | undefined>;
+    declare public readonly style: pulumi.Output<string | undefined>;
+    declare public readonly aspectRatio: pulumi.Output<string | undefined>;
+    declare public readonly imagePath: pulumi.Output<string | undefined>;
+    declare public readonly adoptVideoId: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: VideoArgs, opts?: pulumi.CustomResourceOptions) {
         const props = {

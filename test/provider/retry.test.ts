@@ -25,6 +25,11 @@ describe("decideRetry", () => {
         expect(decideRetry(refused, 0, false, policy).retry).toBe(true);
     });
 
+    it("gives up on an unreachable server after a few tries", () => {
+        const refused = new ImagineConnectionError("x", { requestMayHaveArrived: false });
+        expect([0, 1, 2, 3, 4, 5].map((a) => decideRetry(refused, a, true, policy).retry)).toEqual([true, true, true, true, false, false]);
+    });
+
     it("repeats idempotent requests after 5xx and connection failures", () => {
         expect(decideRetry(new ImagineServerError("x", { httpStatus: 500 }), 0, true, policy).retry).toBe(true);
         expect(decideRetry(new ImagineConnectionError("x", { requestMayHaveArrived: true }), 0, true, policy).retry).toBe(true);
