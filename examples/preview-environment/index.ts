@@ -1,0 +1,24 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as imagine from "pulumi-imagine-video";
+
+// One stack per pull request (e.g. `pr-123`): the workflow below runs `pulumi up` when the pull
+// request opens or changes, and `pulumi destroy` + stack removal when it closes, so the preview
+// videos of a closed pull request never stay behind on the vendor's (paid) side.
+const config = new pulumi.Config();
+const branch = config.get("branch") ?? pulumi.getStack();
+const scenes = config.getObject<string[]>("scenes") ?? [
+    "A product teaser: a glowing cube rotating above a desk",
+    "The same cube unfolding into a city map",
+];
+
+const videos = scenes.map(
+    (prompt, i) =>
+        new imagine.Video(`scene-${i + 1}`, {
+            prompt: `${prompt} (preview of ${branch})`,
+            style: config.get("style") ?? "kling-1.0-pro",
+            aspectRatio: "16:9",
+        }),
+);
+
+export const videoIds = videos.map((v) => v.videoId);
+export const urls = videos.map((v) => v.videoUrl);

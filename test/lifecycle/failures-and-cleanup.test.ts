@@ -1,0 +1,143 @@
+/**
+ * Lifecycle scenarios 4, 5, 7, 8 and 9 through the engine stand-in against the emulator: videos
+ * deleted outside Pulumi, failed and timed-out generations, adoption, removal, a wrong token.
+ */
+import axios from "axios";
+import * as fs from "fs";
+import * as path from "path";
+import { expectOk, opsOf, startVideoStack, TOKEN, VideoStack } from "./stack-harness";
+
+let s: VideoStack;
+let stop: () => Promise<void>;
+beforeEach(async () => {
+    ({ s, stop } = await startVideoStack([]));
+});
+afterEach(async () => stop());
+
+const deleteOutside = (id: string) => axios.delete(`${s.emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+
+it("4. a video deleted outside Pulumi: refresh drops it and destroy still succeeds", async () => {
+    s.setVideos([{ name: "a", prompt: "one", style: "fast-svd" }, { name: "b", prompt: "two", style: "fast-svd" }]);
+    const up = expectOk(await s.stack.up());
+    await deleteOutside(String(up.outputs.aId.value));
+    const refresh = expectOk(await s.stack.refresh());
+    expect(s.videos().map((v) => v.urn.split("::").pop())).toEqual(["b"]);
+    expect(refresh.steps.filter((x) => x.name === "a").map((x) => x.op)).toContain("delete");
+    expectOk(await s.stack.destroy());
+    expect(s.videos()).toEqual([]);
+    expect((await s.emulator.stats()).videosStored).toBe(0);
+});
+
+it("4b. destroy succeeds even without a refresh when a video is already gone", async () => {
+    s.setVideos([{ name: "a", prompt: "one", style: "fast-svd" }]);
+    const up = expectOk(await s.stack.up());
+    await deleteOutside(String(up.outputs.aId.value));
+    expectOk(await s.stack.destroy());
+    expect(s.videos()).toEqual([]);
+});
+
+it("5. a generation that fails is recorded; the next up replaces it; destroy deletes everything", async () => {
+    s.emulator.configure({ failPromptContains: "[reject]" });
+    s.setVideos([{ name: "bad", prompt: "a scene [reject]", style: "kling-1.0-pro" }, { name: "good", prompt: "fine", style: "kling-1.0-pro" }]);
+    const up = await s.stack.up();
+    expect(up.ok).toBe(false);
+    expect(up.errors.join("\n")).toContain("the generation failed");
+    const bad = s.videos().find((v) => v.urn.endsWith("::bad"))!;
+    expect(bad.id).toEqual(expect.any(String));
+    expect(bad.outputs.status).toBe("failed");
+    expect(await s.vendorStatus(bad.id!)).toBe(200);
+
+    s.emulator.configure({ failPromptContains: "" });
+    const retry = expectOk(await s.stack.up());
+    expect(retry.steps.filter((x) => x.name === "bad").map((x) => x.op)).toContain("create-replacement");
+    expect(await s.vendorStatus(bad.id!)).toBe(404);
+
+    expectOk(await s.stack.destroy());
+    expect((await s.emulator.stats()).videosStored).toBe(0);
+});
+
+it("5b. a generation that times out is recorded; destroy deletes it", async () => {
+    s.emulator.configure({ processingSeconds: 1_000_000 });
+    s.setVideos([{ name: "slow", prompt: "a very long film", style: "kling-1.0-pro", timeoutMinutes: 0.02 }]);
+    const up = await s.stack.up();
+    expect(up.ok).toBe(false);
+    expect(up.errors.join("\n")).toContain("deadline passed");
+    const slow = s.videos()[0];
+    expect(slow.outputs.status).toBe("processing");
+    expect(await s.vendorStatus(slow.id!)).toBe(200);
+    expectOk(await s.stack.destroy());
+    expect(await s.vendorStatus(slow.id!)).toBe(404);
+    expect((await s.emulator.stats()).videosStored).toBe(0);
+});
+
+it("5c. the next up waits again for a video whose earlier wait timed out, without generating a new one", async () => {
+    s.emulator.configure({ clockSpeed: 1 });
+    s.setVideos([{ name: "slow", prompt: "a long film", style: "kling-1.0-pro", timeoutMinutes: 0.02 }]);
+    expect((await s.stack.up()).ok).toBe(false);
+    const id = s.videos()[0].id;
+    s.emulator.configure({ clockSpeed: 100_000 });
+    const r = expectOk(await s.stack.up());
+    expect(opsOf(r)).toEqual(["update slow"]);
+    expect(r.outputs.slowId.value).toBe(id);
+    expect(r.outputs.slowStatus.value).toBe("finished");
+    expect((await s.emulator.stats()).requests["POST /v2/video/text-to-video"]).toEqual({ "200": 1 });
+    expectOk(await s.stack.destroy());
+});
+
+it("7. adoptVideoId: a video made outside Pulumi is adopted, not regenerated, and deleted by destroy", async () => {
+    const form = new FormData();
+    form.append("prompt", "made by a script");
+    form.append("style", "fast-svd");
+    const made = await axios.post(`${s.emulator.url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const id = made.data.id as string;
+    s.setVideos([{ name: "adopted", adoptVideoId: id }]);
+    const before = (await s.emulator.stats()).requests;
+    const up = expectOk(await s.stack.up());
+    expect(up.outputs.adoptedId.value).toBe(id);
+    const after = (await s.emulator.stats()).requests;
+    expect(after["POST /v2/video/text-to-video"]).toEqual(before["POST /v2/video/text-to-video"]);
+    expectOk(await s.stack.destroy());
+    expect(await s.vendorStatus(id)).toBe(404);
+    expect((await s.emulator.stats()).videosStored).toBe(0);
+});
+
+it("8. removing a resource from the program deletes only that video", async () => {
+    s.setVideos([{ name: "keep", prompt: "stay", style: "fast-svd" }, { name: "drop", prompt: "go", style: "fast-svd" }]);
+    const up = expectOk(await s.stack.up());
+    s.setVideos([{ name: "keep", prompt: "stay", style: "fast-svd" }]);
+    const r = expectOk(await s.stack.up());
+    expect(opsOf(r)).toEqual(["delete drop", "same keep"]);
+    expect(await s.vendorStatus(String(up.outputs.dropId.value))).toBe(404);
+    expect(await s.vendorStatus(String(up.outputs.keepId.value))).toBe(200);
+    expectOk(await s.stack.destroy());
+});
+
+it("9. a wrong token: up and destroy fail clearly and leave state unchanged; the right token then destroys", async () => {
+    s.setVideos([{ name: "a", prompt: "one", style: "fast-svd" }]);
+    expectOk(await s.stack.up());
+    const statePath = path.join(s.dir, "state.json");
+    const state = () => JSON.stringify(s.stack.decryptedState().deployment.resources);
+    const before = state();
+
+    const wrong = "vk-wrongTOKEN000000000000000000000000000000000000";
+    s.stack.setConfig("imagine:apiToken", { value: wrong, secret: true });
+    s.setVideos([{ name: "a", prompt: "one", style: "fast-svd" }, { name: "b", prompt: "two", style: "fast-svd" }]);
+    const up = await s.stack.up();
+    expect(up.ok).toBe(false);
+    expect(up.errors.join("\n")).toMatch(/API token is missing or not valid.*imagine:apiToken.*IMAGINE_API_TOKEN/s);
+    expect(state()).toBe(before);
+
+    const destroy = await s.stack.destroy();
+    expect(destroy.ok).toBe(false);
+    expect(destroy.errors.join("\n")).toContain("imagine:apiToken");
+    expect(state()).toBe(before);
+    expect((await s.emulator.stats()).videosStored).toBe(1);
+    const everything = up.stdout + up.stderr + destroy.stdout + destroy.stderr + up.errors.join("") + destroy.errors.join("") + fs.readFileSync(statePath, "utf8");
+    expect(everything).not.toContain(wrong);
+    expect(everything).not.toContain(TOKEN);
+
+    s.stack.setConfig("imagine:apiToken", { value: TOKEN, secret: true });
+    expectOk(await s.stack.destroy());
+    expect(s.videos()).toEqual([]);
+    expect((await s.emulator.stats()).videosStored).toBe(0);
+});

@@ -1,0 +1,84 @@
+import axios from "axios";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EmulatorOptions, RunningEmulator, startEmulator } from "../../emulator";
+import { EngineStack, OperationResult, ResourceState } from "../engine";
+
+export const TOKEN = "vk-lifecycleCANARY0123456789abcdefghijklmnopqrstu";
+export const FIXTURE = path.join(__dirname, "fixtures", "videos");
+export const VIDEO_TYPE = "pulumi-nodejs:dynamic/imagine:Video";
+
+export interface VideoSpec {
+    name: string;
+    prompt?: string;
+    style?: string;
+    imagePath?: string;
+    adoptVideoId?: string;
+    timeoutMinutes?: number;
+    waitForCompletion?: boolean;
+}
+
+/** A stack of Video resources against its own emulator, in a temp folder. */
+export class VideoStack {
+    readonly stack: EngineStack;
+    constructor(readonly emulator: RunningEmulator, readonly dir: string, programDir: string, config: Record<string, string>) {
+        this.stack = new EngineStack({
+            programDir,
+            // Like the CLI: the project is the `name` of the program's Pulumi.yaml.
+            projectName: /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(programDir, "Pulumi.yaml"), "utf8"))![1],
+            stackName: "test",
+            statePath: path.join(dir, "state.json"),
+            passphrase: "lifecycle passphrase",
+            timeoutMs: 90_000,
+            // Scenario programs are type-checked by `tsc` in the build; skip ts-node's check per run.
+            env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true", IMAGINE_API_TOKEN: "", IMAGINE_BASE_URL: "" },
+            config: {
+                "imagine:apiToken": { value: TOKEN, secret: true },
+                "imagine:baseUrl": { value: emulator.url },
+                "imagine:minPollSeconds": { value: "0.1" },
+                "imagine:maxPollSeconds": { value: "0.3" },
+                "imagine:deleteTimeoutMinutes": { value: "0.5" },
+                ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v }])),
+            },
+        });
+    }
+
+    setVideos(videos: VideoSpec[]): void {
+        this.stack.setConfig("videos:videos", { value: JSON.stringify(videos) });
+    }
+
+    videos(): ResourceState[] {
+        return fs.existsSync(path.join(this.dir, "state.json")) ? this.stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE) : [];
+    }
+
+    /** The emulator's own view of a video: 200 with its status, or 404 when it does not exist. */
+    async vendorStatus(id: string): Promise<number> {
+        const r = await axios.get(`${this.emulator.url}/v2/video/${id}/status`, { headers: { Authorization: `Bearer ${TOKEN}` }, validateStatus: () => true });
+        return r.status;
+    }
+}
+
+export async function startVideoStack(videos: VideoSpec[], emulatorOptions: Partial<EmulatorOptions> = {}, programDir = FIXTURE, config: Record<string, string> = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-lifecycle-"));
+    const emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [TOKEN], processingSeconds: 720, clockSpeed: 1440, ...emulatorOptions });
+    const s = new VideoStack(emulator, dir, programDir, config);
+    if (programDir === FIXTURE) s.setVideos(videos);
+    return {
+        s,
+        async stop() {
+            await emulator.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
+
+/** Fails with the operation's errors and output when it did not succeed. */
+export function expectOk(r: OperationResult): OperationResult {
+    if (!r.ok) {
+        throw new Error(`operation failed: ${r.errors.join("\n")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    }
+    return r;
+}
+
+export const opsOf = (r: OperationResult, type = VIDEO_TYPE) => r.steps.filter((s) => s.type === type).map((s) => `${s.op} ${s.name}`).sort();
