@@ -4,6 +4,7 @@
  */
 import axios from "axios";
 import * as path from "path";
+import { findPulumiCli, runWithPulumiCli } from "../engine";
 import { expectOk, opsOf, startVideoStack, TOKEN } from "./stack-harness";
 
 const EXAMPLES = path.resolve(__dirname, "../../examples");
@@ -62,3 +63,25 @@ it("examples/adopt-and-clean-up: videos made elsewhere are adopted, then deleted
         await stop();
     }
 });
+
+// The same program through a real `pulumi` binary, where one is installed (never on our machines:
+// the CLI cannot be installed here). Where there is none, this says so instead of passing silently.
+const cli = findPulumiCli();
+if (cli) {
+    it(`examples/quickstart through the real pulumi CLI (${cli}): up, then destroy leaves nothing`, async () => {
+        const { s, stop } = await startVideoStack([], {}, path.join(EXAMPLES, "quickstart"));
+        try {
+            const config = { "imagine:apiToken": { value: TOKEN, secret: true }, "imagine:baseUrl": { value: s.emulator.url }, "imagine:minPollSeconds": { value: "0.1" }, "imagine:maxPollSeconds": { value: "0.3" } };
+            const up = runWithPulumiCli("up", { programDir: path.join(EXAMPLES, "quickstart"), stackName: "cli-test", config, passphrase: "pw" });
+            expect(up.ok).toBe(true);
+            expect((await s.emulator.stats()).videosStored).toBe(1);
+            const down = runWithPulumiCli("destroy", { programDir: path.join(EXAMPLES, "quickstart"), stackName: "cli-test", backendDir: up.backendDir, passphrase: "pw" });
+            expect(down.ok).toBe(true);
+            expect((await s.emulator.stats()).videosStored).toBe(0);
+        } finally {
+            await stop();
+        }
+    });
+} else {
+    console.info("Lifecycle through the real `pulumi` CLI: NOT RUN (no `pulumi` binary on PATH). The engine stand-in ran the same programs above.");
+}
