@@ -13,6 +13,8 @@ export interface ProgramSpec {
     dryRun: boolean;
     config: Record<string, { value: string; secret?: boolean }>;
     env?: Record<string, string>;
+    /** Each line of the program's output, live (optional). */
+    onLine?: (line: string) => void;
 }
 
 /** The few Pulumi.yaml fields that matter here (`main`, runtime options `typescript` / `tsconfig`). */
@@ -64,5 +66,6 @@ export function startProgram(spec: ProgramSpec): Child {
     if (spec.dryRun) args.push("--dry-run");
     // Like the language host: the `main` of Pulumi.yaml, else "." (then cmd/run uses the nearest package.json's main).
     args.push(project.main ?? ".");
-    return new Child("program", args, { cwd: spec.programDir, env });
+    const onLine = spec.onLine;
+    return new Child("program", args, { cwd: spec.programDir, env, onLine: onLine && ((line) => onLine(line)) });
 }

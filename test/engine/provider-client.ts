@@ -19,8 +19,18 @@ export class ProviderClient {
     private client: any;
     private constructor(readonly child: Child) {}
 
-    static async start(cwd: string, engineAddress: string, env: NodeJS.ProcessEnv, timeoutMs = 30000, script = DYNAMIC_PROVIDER_SCRIPT): Promise<ProviderClient> {
-        const child = new Child("dynamic-provider", [script, engineAddress], { cwd, env });
+    /** `onLine` (optional): each line of the host's output, live; the port line (protocol) is not passed. */
+    static async start(cwd: string, engineAddress: string, env: NodeJS.ProcessEnv, timeoutMs = 30000, script = DYNAMIC_PROVIDER_SCRIPT,
+                       onLine?: (line: string) => void): Promise<ProviderClient> {
+        let portLineSeen = false;
+        const lineListener = onLine && ((line: string, stream: "stdout" | "stderr") => {
+            if (stream === "stdout" && !portLineSeen && /^\d+\s*$/.test(line)) {
+                portLineSeen = true;
+                return;
+            }
+            onLine(line);
+        });
+        const child = new Child("dynamic-provider", [script, engineAddress], { cwd, env, onLine: lineListener });
         const pc = new ProviderClient(child);
         try {
             const port = await new Promise<number>((resolve, reject) => {

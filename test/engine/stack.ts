@@ -26,6 +26,12 @@ export interface StackOptions {
     passphrase?: string;
     /** Per operation; everything started is stopped when it expires. Default 120 s. */
     timeoutMs?: number;
+    /**
+     * Optional: called with each line the program host or a provider host writes (stdout or stderr), as
+     * it arrives, e.g. to show a provider's `pulumi.log` lines live. The output is still captured in the
+     * result's `stdout` / `stderr`. Exceptions thrown by it are ignored.
+     */
+    onOutput?: (line: string, source: "program" | "provider") => void;
 }
 
 export interface OperationResult {
@@ -91,6 +97,7 @@ export class EngineStack {
             }
         })();
         let stopped = false;
+        const onOutput = this.opts.onOutput;
         const d = new Deployment({
             kind,
             project: this.opts.projectName,
@@ -102,7 +109,8 @@ export class EngineStack {
             },
             startProvider: async () => {
                 if (stopped) throw new Error("operation stopped");
-                const p = await ProviderClient.start(programDir, engineAddress(), { ...process.env, ...this.opts.env }, undefined, providerScript);
+                const p = await ProviderClient.start(programDir, engineAddress(), { ...process.env, ...this.opts.env }, undefined, providerScript,
+                    onOutput && ((line) => onOutput(line, "provider")));
                 children.push(p.child);
                 return p;
             },
@@ -124,6 +132,7 @@ export class EngineStack {
             program = startProgram({
                 programDir, project: this.opts.projectName, stack: this.opts.stackName, monitorAddress: address,
                 engineAddress: address, dryRun: kind === "preview", config: this.config, env: this.opts.env,
+                onLine: onOutput && ((line) => onOutput(line, "program")),
             });
             children.push(program);
             const prog = program;
