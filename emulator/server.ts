@@ -130,6 +130,9 @@ function statsFn(ctx: EmulatorContext) {
 function buildApp(ctx: EmulatorContext, stats: () => EmulatorStats, configure: (p: Partial<Switches>) => Switches): FastifyInstance {
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 16384 }, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
   app.register(multipart, { throwFileSizeLimit: true });
+  // Clients send bodiless POSTs (status, delete) with whatever Content-Type their library adds
+  // (axios: application/x-www-form-urlencoded). The vendor ignores such bodies; so do we.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, _body, done) => done(null, undefined));
   app.addHook("onRequest", vendorGate(ctx));
   app.addHook("onResponse", async (request, reply) => {
     if (request.dropped) return;

@@ -11,8 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startEmulator, RunningEmulator } from "../emulator";
-import { EngineStack, findPulumiCli, OperationResult } from "../test/engine";
-import { CliDemo, stopCliProcesses } from "./demo-cli";
+import { EngineStack, findPulumiCli, OperationResult, PulumiCliStack, stopPulumiCliProcesses } from "../test/engine";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROGRAM_DIR = path.join(ROOT, "examples", "quickstart");
@@ -85,7 +84,7 @@ function ownChildren(): number[] {
 function cleanup(interrupted: boolean): Promise<void> {
     cleaning ??= (async () => {
         if (interrupted) {
-            stopCliProcesses();
+            stopPulumiCliProcesses();
             for (const pid of ownChildren()) {
                 try {
                     process.kill(pid, "SIGKILL");
@@ -169,7 +168,7 @@ async function main(): Promise<number> {
     step("Choosing the engine");
     if (cli) {
         say(`    using the Pulumi CLI at ${cli}, with a local file backend in a temp folder`);
-        const demo = new CliDemo({
+        const demo = new PulumiCliStack({
             cli, programDir: PROGRAM_DIR, stackName: STACK, backendDir: path.join(tmpRoot, "pulumi-backend"),
             passphrase, config, env: { ...process.env }, onLine: show("| "),
         });

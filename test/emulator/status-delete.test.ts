@@ -152,3 +152,34 @@ describe("ownership", () => {
     expect((await h.emu.stats()).videosStored).toBe(1);
   });
 });
+
+describe("bodiless POSTs with a client-added Content-Type", () => {
+  it("status and delete by POST ignore a form-urlencoded or JSON body, as the vendor does", async () => {
+    const { startEmulator } = await import("../../emulator");
+    const fs = await import("fs");
+    const os = await import("os");
+    const path = await import("path");
+    const axios = (await import("axios")).default;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "emu-bodiless-"));
+    const emu = await startEmulator({ dataDir: dir, tokens: ["vk-one"], processingSeconds: 0 });
+    try {
+      const form = new FormData();
+      form.append("prompt", "p");
+      form.append("style", "fast-svd");
+      const auth = { Authorization: "Bearer vk-one" };
+      const { id } = (await axios.post(`${emu.url}/v2/video/text-to-video`, form, { headers: auth })).data;
+      const status = await axios.post(`${emu.url}/v2/assets/${id}/status`, undefined, { headers: auth, validateStatus: () => true });
+      expect(status.config.headers["Content-Type"]).toBe("application/x-www-form-urlencoded");
+      expect(status.status).toBe(200);
+      const del = await axios.post(`${emu.url}/v2/video/delete/${id}`, "{}", { headers: { ...auth, "Content-Type": "application/json" }, validateStatus: () => true });
+      expect(del.status).toBe(200);
+      expect(del.data).toEqual({ message: "video deleted", status: "success" });
+      const notMultipart = await axios.post(`${emu.url}/v2/video/text-to-video`, "prompt=p&style=fast-svd", { headers: auth, validateStatus: () => true });
+      expect(notMultipart.status).toBe(400);
+      expect(notMultipart.data.status).toBe("error");
+    } finally {
+      await emu.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,5 +6,5 @@ export type { Checkpoint, ResourceState } from "./checkpoint";
 export type { Step, StepOp } from "./summary";
 export type { Diagnostic } from "./engine-service";
 export { SPECIAL_SIG_KEY, SECRET_SIG, UNKNOWN } from "./secrets";
-export { findPulumiCli, runWithPulumiCli } from "./pulumi-cli";
-export type { CliRunOptions, CliRunResult } from "./pulumi-cli";
+export { findPulumiCli, PulumiCliStack, stopPulumiCliProcesses, summaryOf } from "./pulumi-cli";
+export type { PulumiCliOptions, CliOpResult } from "./pulumi-cli";

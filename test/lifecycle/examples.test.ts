@@ -4,7 +4,7 @@
  */
 import axios from "axios";
 import * as path from "path";
-import { findPulumiCli, runWithPulumiCli } from "../engine";
+import { findPulumiCli, PulumiCliStack } from "../engine";
 import { expectOk, opsOf, startVideoStack, TOKEN } from "./stack-harness";
 
 const EXAMPLES = path.resolve(__dirname, "../../examples");
@@ -71,12 +71,25 @@ if (cli) {
     it(`examples/quickstart through the real pulumi CLI (${cli}): up, then destroy leaves nothing`, async () => {
         const { s, stop } = await startVideoStack([], {}, path.join(EXAMPLES, "quickstart"));
         try {
-            const config = { "imagine:apiToken": { value: TOKEN, secret: true }, "imagine:baseUrl": { value: s.emulator.url }, "imagine:minPollSeconds": { value: "0.1" }, "imagine:maxPollSeconds": { value: "0.3" } };
-            const up = runWithPulumiCli("up", { programDir: path.join(EXAMPLES, "quickstart"), stackName: "cli-test", config, passphrase: "pw" });
-            expect(up.ok).toBe(true);
+            const run = new PulumiCliStack({
+                cli,
+                programDir: path.join(EXAMPLES, "quickstart"),
+                stackName: "cli-test",
+                backendDir: path.join(s.dir, "backend"),
+                passphrase: "lifecycle passphrase",
+                env: { ...process.env, IMAGINE_API_TOKEN: "", IMAGINE_BASE_URL: "" },
+                onLine: () => undefined,
+                config: {
+                    "imagine:apiToken": { value: TOKEN, secret: true },
+                    "imagine:baseUrl": { value: s.emulator.url },
+                    "imagine:minPollSeconds": { value: "0.1" },
+                    "imagine:maxPollSeconds": { value: "0.3" },
+                },
+            });
+            expect((await run.init()).ok).toBe(true);
+            expect((await run.up()).ok).toBe(true);
             expect((await s.emulator.stats()).videosStored).toBe(1);
-            const down = runWithPulumiCli("destroy", { programDir: path.join(EXAMPLES, "quickstart"), stackName: "cli-test", backendDir: up.backendDir, passphrase: "pw" });
-            expect(down.ok).toBe(true);
+            expect((await run.destroy()).ok).toBe(true);
             expect((await s.emulator.stats()).videosStored).toBe(0);
         } finally {
             await stop();
