@@ -1,3 +1,4 @@
+import { Priority } from "./budget";
 import { ImagineProtocolError, ImagineRouteNotFoundError, ImagineVideoNotFoundError } from "./errors";
 import { RequestSender } from "./request-sender";
 import { parseStatusPayload, VideoStatus } from "./status";
@@ -63,7 +64,7 @@ export class ImagineClient {
             form.append("file", new Blob([req.image.bytes], { type: req.image.contentType }), req.image.filename);
         }
         const path = req.image ? "/v2/video/image-to-video" : "/v2/video/text-to-video";
-        const body = await this.sender.send({ method: "POST", path, form, idempotent: false, deadlineMs });
+        const body = await this.sender.send({ method: "POST", path, form, idempotent: false, deadlineMs, priority: "high" });
         const id = (body as { id?: unknown }).id;
         if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
             throw new ImagineProtocolError(`POST ${path}: the answer has no video id`, { operation: `POST ${path}` });
@@ -73,7 +74,7 @@ export class ImagineClient {
 
     /** The video's status; throws ImagineVideoNotFoundError when it is gone. */
     async getStatus(id: string, deadlineMs: number): Promise<VideoStatus> {
-        const body = await this.withFallback(STATUS_ROUTES, "statusRoute", id, deadlineMs);
+        const body = await this.withFallback(STATUS_ROUTES, "statusRoute", id, deadlineMs, "low");
         try {
             return parseStatusPayload(body);
         } catch (e) {
@@ -84,7 +85,7 @@ export class ImagineClient {
     /** Deletes the video. Resolves "already-gone" when the vendor says it does not exist. */
     async deleteVideo(id: string, deadlineMs: number): Promise<"deleted" | "already-gone"> {
         try {
-            await this.withFallback(DELETE_ROUTES, "deleteRoute", id, deadlineMs);
+            await this.withFallback(DELETE_ROUTES, "deleteRoute", id, deadlineMs, "high");
             return "deleted";
         } catch (e) {
             if (e instanceof ImagineVideoNotFoundError) {
@@ -99,6 +100,7 @@ export class ImagineClient {
         memo: "statusRoute" | "deleteRoute",
         id: string,
         deadlineMs: number,
+        priority: Priority,
     ): Promise<unknown> {
         const start = this[memo];
         let lastMissing: ImagineRouteNotFoundError | undefined;
@@ -111,6 +113,7 @@ export class ImagineClient {
                     path: route.path(encodeURIComponent(id)),
                     idempotent: true,
                     deadlineMs,
+                    priority,
                 });
                 this[memo] = index;
                 return body;

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { RequestBudget } from "./budget";
 import { ImagineClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { diffVideo } from "./diff";
@@ -42,13 +44,26 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     const cwd = deps.cwd ?? (() => process.cwd());
     let getConfig: ConfigGetter = () => undefined;
     let context: { key: string; ctx: OperationContext } | undefined;
+    /** One budget and one count of waits per API key and rate, for the life of the process. */
+    const perKey = new Map<string, { budget: RequestBudget; waits: { inFlight: number } }>();
+    const shared = (settings: ProviderSettings) => {
+        const k = `${createHash("sha256").update(settings.token).digest("hex")}/${settings.requestsPerMinute}`;
+        let entry = perKey.get(k);
+        if (!entry) {
+            entry = { budget: new RequestBudget(settings.requestsPerMinute, clock), waits: { inFlight: 0 } };
+            perKey.set(k, entry);
+        }
+        return entry;
+    };
 
     /** Resolves settings on each call (cheap) and rebuilds the client only when they change. */
     const ctx = (): OperationContext => {
         const settings: ProviderSettings = resolveSettings(getConfig, deps.env ?? process.env);
         const key = JSON.stringify(settings);
         if (!context || context.key !== key) {
+            const { budget, waits } = shared(settings);
             const sender = new RequestSender({
+                budget,
                 baseUrl: settings.baseUrl,
                 token: settings.token,
                 requestTimeoutMs: settings.requestTimeoutMs,
@@ -58,7 +73,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
                 onRetry: ({ operation, attempt, delayMs, error }) =>
                     log(`${operation}: ${error.constructor.name} (${error.httpStatus ?? "no answer"}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
             });
-            context = { key, ctx: { client: new ImagineClient(sender), settings, clock, random: deps.random, log, cwd: cwd() } };
+            context = { key, ctx: { client: new ImagineClient(sender), settings, clock, random: deps.random, log, cwd: cwd(), waits } };
         }
         return context.ctx;
     };

@@ -10,7 +10,8 @@ import {
 import { DEFAULT_TIMEOUT_MINUTES, imageContentType } from "./inputs";
 import { ProviderSettings } from "./settings";
 import { VideoStatus } from "./status";
-import { waitUntil } from "./waiter";
+import { FIRST_CHECK, nextPollDelay } from "./polling";
+import { exponentialDelays, waitUntil } from "./waiter";
 
 /** Everything an operation needs, so tests can give it an injected clock and a fake log. */
 export interface OperationContext {
@@ -22,6 +23,8 @@ export interface OperationContext {
     log: (message: string) => void;
     /** Where relative image paths are resolved (the program's folder). */
     cwd: string;
+    /** Videos being waited for in this process with this key: polls space out as it grows. */
+    waits: { inFlight: number };
 }
 
 /** The names of the resource's inputs, as stored among its outputs too. */
@@ -72,7 +75,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         ctx.log(`adopted video ${id} (${status.state})`);
         const outs = { ...base, ...statusOutputs(id, status) };
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
-        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline) : outs };
+        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx)) : outs };
     }
 
     const image = typeof inputs.imagePath === "string" ? readImage(ctx.cwd, inputs.imagePath) : undefined;
@@ -89,7 +92,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     ctx.log(`video ${id}: generation started (${inputs.style})`);
     // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
     const accepted: Props = { ...base, videoId: id, status: "processing" };
-    return { id, outs: await finish(ctx, id, accepted, inputs, deadline) };
+    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, start) };
 }
 
 /** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
@@ -99,7 +102,7 @@ export async function updateVideo(ctx: OperationContext, id: string, olds: Props
     if (olds.status !== "processing" || news.waitForCompletion === false) {
         return { outs };
     }
-    return { outs: await finish(ctx, id, outs, news, deadline) };
+    return { outs: await finish(ctx, id, outs, news, deadline, startedLongAgo(ctx)) };
 }
 
 /** `pulumi refresh`: the vendor's view of the video; an empty id when it is gone. */
@@ -149,7 +152,7 @@ export async function deleteVideo(ctx: OperationContext, id: string): Promise<vo
                     throw err;
                 }
             },
-            { ...pollTiming(ctx), deadlineMs: deadline, clock: ctx.clock, random: ctx.random, description: `video ${id} to stop processing before deleting it` },
+            { delayMs: backoffDelays(ctx), deadlineMs: deadline, clock: ctx.clock, description: `video ${id} to stop processing before deleting it` },
         );
         if (gone) {
             ctx.log(`video ${id}: already gone on the vendor's side`);
@@ -159,14 +162,14 @@ export async function deleteVideo(ctx: OperationContext, id: string): Promise<vo
 }
 
 /** Waits for the video when asked to, turning every failure after acceptance into a partial failure. */
-async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number): Promise<Props> {
+async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number, startedMs: number): Promise<Props> {
     const withProvider = (o: Props) => ({ ...o, __provider: inputs.__provider });
     if (inputs.waitForCompletion === false) {
         return outs;
     }
     let status: VideoStatus;
     try {
-        status = await waitForVideo(ctx, id, deadline);
+        status = await waitForVideo(ctx, id, deadline, startedMs);
     } catch (e) {
         const reason = describeFailure(e);
         throw new VideoPartialFailureError(
@@ -191,25 +194,50 @@ async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Pr
     return result;
 }
 
-/** Polls the status until the video is finished or failed; throws on timeout or a hard error. */
-export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number): Promise<VideoStatus> {
-    const start = ctx.clock.now();
-    return waitUntil<VideoStatus>(
-        async () => {
-            const s = await ctx.client.getStatus(id, deadlineMs);
-            if (s.state !== "processing") {
-                return { done: true, value: s };
-            }
-            const elapsed = Math.round((ctx.clock.now() - start) / 1000);
-            ctx.log(`video ${id}: ${s.vendorStatus ?? s.state} (${elapsed}s elapsed)`);
-            return { done: false, progress: s.vendorStatus ?? s.state };
-        },
-        { ...pollTiming(ctx), deadlineMs, clock: ctx.clock, random: ctx.random, description: `video ${id} to finish` },
-    );
+/**
+ * Polls the status until the video is finished or failed; throws on timeout or a hard error.
+ * `startedMs` is when the generation started (clock ms): the schedule is planned from it.
+ */
+export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number, startedMs = ctx.clock.now()): Promise<VideoStatus> {
+    const schedule = {
+        expectedMs: ctx.settings.expectedMs,
+        minDelayMs: ctx.settings.minPollMs,
+        maxDelayMs: ctx.settings.maxPollMs,
+        requestsPerMinute: ctx.settings.requestsPerMinute,
+    };
+    const offset = ctx.clock.now() - startedMs;
+    ctx.waits.inFlight++;
+    try {
+        return await waitUntil<VideoStatus>(
+            async () => {
+                const s = await ctx.client.getStatus(id, deadlineMs);
+                if (s.state !== "processing") {
+                    return { done: true, value: s };
+                }
+                const elapsed = Math.round((ctx.clock.now() - startedMs) / 1000);
+                ctx.log(`video ${id}: ${s.vendorStatus ?? s.state} (${elapsed}s elapsed)`);
+                return { done: false, progress: s.vendorStatus ?? s.state };
+            },
+            {
+                delayMs: (_attempt, elapsedMs) => nextPollDelay(offset + elapsedMs, ctx.waits.inFlight, schedule, ctx.random),
+                deadlineMs,
+                clock: ctx.clock,
+                description: `video ${id} to finish`,
+            },
+        );
+    } finally {
+        ctx.waits.inFlight--;
+    }
 }
 
-function pollTiming(ctx: OperationContext) {
-    return { minDelayMs: ctx.settings.minPollMs, maxDelayMs: ctx.settings.maxPollMs, initialDelayMs: ctx.settings.minPollMs };
+/** A start time for a video whose start is unknown (adopted, or resumed): check it from now on. */
+function startedLongAgo(ctx: OperationContext): number {
+    return ctx.clock.now() - ctx.settings.expectedMs * FIRST_CHECK;
+}
+
+/** Pauses for waits that are not a generation's (a busy video before a delete). */
+function backoffDelays(ctx: OperationContext) {
+    return exponentialDelays({ minDelayMs: ctx.settings.minPollMs, maxDelayMs: ctx.settings.maxPollMs, initialDelayMs: ctx.settings.minPollMs }, ctx.random);
 }
 
 function isStillProcessing(e: unknown): boolean {

@@ -1,9 +1,11 @@
 import axios, { AxiosInstance, AxiosResponse } from "axios";
+import { Priority, RequestBudget } from "./budget";
 import { Clock, systemClock } from "./clock";
 import {
     ImagineConnectionError,
     ImagineError,
     ImagineProtocolError,
+    ImagineRateLimitError,
     ImagineTimeoutError,
 } from "./errors";
 import { asVendorError, errorFromResponse, parseJson } from "./responses";
@@ -17,6 +19,8 @@ export interface RequestSenderOptions {
     clock?: Clock;
     backoff?: BackoffPolicy;
     random?: () => number;
+    /** The key's shared request budget: every attempt waits for it. */
+    budget?: RequestBudget;
     /** Told about each retry, for logs. Gets no headers, so never the token. */
     onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: ImagineError }) => void;
 }
@@ -30,6 +34,8 @@ export interface SendRequest {
     idempotent: boolean;
     /** Absolute time (clock ms) after which no further attempt is started. */
     deadlineMs: number;
+    /** Creations and deletes are `high`: they pass status polls in the budget's queue. */
+    priority: Priority;
 }
 
 const NEVER_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ERR_INVALID_URL"]);
@@ -65,10 +71,17 @@ export class RequestSender {
         const operation = `${req.method} ${req.path}`;
         for (let attempt = 0; ; attempt++) {
             let error: ImagineError;
+            const budget = this.options.budget;
             try {
-                return await this.attempt(req, operation);
+                await budget?.acquire(req.priority);
+                const body = await this.attempt(req, operation);
+                budget?.onSuccess();
+                return body;
             } catch (e) {
                 error = e as ImagineError;
+            }
+            if (error instanceof ImagineRateLimitError) {
+                budget?.onThrottled();
             }
             const decision = decideRetry(error, attempt, req.idempotent, this.backoff, this.random);
             if (!decision.retry) {

@@ -8,6 +8,10 @@ export interface ProviderSettings {
     minPollMs: number;
     maxPollMs: number;
     deleteTimeoutMs: number;
+    /** The request budget of the API key, shared by every resource in the provider process. */
+    requestsPerMinute: number;
+    /** When a generation is expected to end; polling is planned around it. */
+    expectedMs: number;
 }
 
 /** Reads one stack config value, e.g. `imagine:apiToken`; undefined when unset. */
@@ -29,6 +33,8 @@ export const SETTINGS = {
     minPoll: { key: "imagine:minPollSeconds", env: "IMAGINE_MIN_POLL_SECONDS", defaultValue: 5, toMs: 1000, unit: "seconds" },
     maxPoll: { key: "imagine:maxPollSeconds", env: "IMAGINE_MAX_POLL_SECONDS", defaultValue: 60, toMs: 1000, unit: "seconds" },
     deleteTimeout: { key: "imagine:deleteTimeoutMinutes", env: "IMAGINE_DELETE_TIMEOUT_MINUTES", defaultValue: 20, toMs: 60000, unit: "minutes" },
+    requestsPerMinute: { key: "imagine:requestsPerMinute", env: "IMAGINE_REQUESTS_PER_MINUTE", defaultValue: 50, toMs: 1, unit: "requests a minute" },
+    expected: { key: "imagine:expectedMinutes", env: "IMAGINE_EXPECTED_MINUTES", defaultValue: 12, toMs: 60000, unit: "minutes" },
 } as const;
 
 /**
@@ -74,6 +80,8 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         minPollMs: readNumber(read, SETTINGS.minPoll),
         maxPollMs: readNumber(read, SETTINGS.maxPoll),
         deleteTimeoutMs: readNumber(read, SETTINGS.deleteTimeout),
+        requestsPerMinute: readNumber(read, SETTINGS.requestsPerMinute),
+        expectedMs: readNumber(read, SETTINGS.expected),
     };
     if (settings.maxPollMs < settings.minPollMs) {
         throw new ImagineConfigError(

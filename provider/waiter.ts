@@ -2,16 +2,11 @@ import { Clock } from "./clock";
 import { ImagineTimeoutError } from "./errors";
 
 export interface WaiterOptions {
-    /** Shortest pause between two checks. */
-    minDelayMs: number;
-    /** Longest pause between two checks; pauses double from the minimum up to it. */
-    maxDelayMs: number;
-    /** Pause before the first check (a video cannot be done the moment it is started). */
-    initialDelayMs?: number;
+    /** The pause before check number `attempt` (0 = the first check), `elapsedMs` into the wait. */
+    delayMs: (attempt: number, elapsedMs: number) => number;
     /** Absolute time (clock ms) past which the waiter gives up with ImagineTimeoutError. */
     deadlineMs: number;
     clock: Clock;
-    random?: () => number;
     /** What is being waited for, for the timeout message. */
     description: string;
 }
@@ -19,17 +14,15 @@ export interface WaiterOptions {
 export type CheckResult<T> = { done: true; value: T } | { done: false; progress?: string };
 
 /**
- * Polls `check` until it reports done, with pauses growing from `minDelayMs` to `maxDelayMs`,
- * jittered between the minimum and the current cap (as smithy's waiters do), never sleeping past
- * the deadline. Errors thrown by `check` end the wait at once.
+ * Polls `check` until it reports done, pausing as `delayMs` says but never past the deadline (as
+ * smithy's waiters do), then fails with a named timeout. Errors thrown by `check` end the wait.
  */
 export async function waitUntil<T>(check: () => Promise<CheckResult<T>>, options: WaiterOptions): Promise<T> {
-    const random = options.random ?? Math.random;
     const { clock } = options;
+    const start = clock.now();
     let lastProgress: string | undefined;
-    let attempt = 0;
-    let delay = options.initialDelayMs ?? 0;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
+        const delay = options.delayMs(attempt, clock.now() - start);
         if (delay > 0) {
             const remaining = options.deadlineMs - clock.now();
             if (remaining <= 0) {
@@ -45,7 +38,6 @@ export async function waitUntil<T>(check: () => Promise<CheckResult<T>>, options
         if (clock.now() >= options.deadlineMs) {
             break;
         }
-        delay = nextDelay(attempt++, options, random);
     }
     throw new ImagineTimeoutError(
         `gave up waiting for ${options.description}: the deadline passed` +
@@ -54,8 +46,19 @@ export async function waitUntil<T>(check: () => Promise<CheckResult<T>>, options
     );
 }
 
-/** The pause after the `attempt`-th check (0-based): uniform in [min, min(max, min * 2^attempt)]. */
-export function nextDelay(attempt: number, options: Pick<WaiterOptions, "minDelayMs" | "maxDelayMs">, random: () => number): number {
-    const cap = Math.min(options.maxDelayMs, options.minDelayMs * 2 ** Math.min(attempt, 30));
-    return options.minDelayMs + random() * (cap - options.minDelayMs);
+/**
+ * Pauses that grow from `minDelayMs` to `maxDelayMs`: the first after `initialDelayMs`, then
+ * uniform in [min, min(max, min * 2^n)] (smithy's jittered backoff).
+ */
+export function exponentialDelays(
+    o: { minDelayMs: number; maxDelayMs: number; initialDelayMs?: number },
+    random: () => number = Math.random,
+): (attempt: number) => number {
+    return (attempt) => {
+        if (attempt === 0) {
+            return o.initialDelayMs ?? 0;
+        }
+        const cap = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** Math.min(attempt - 1, 30));
+        return o.minDelayMs + random() * (cap - o.minDelayMs);
+    };
 }

@@ -153,6 +153,8 @@ async function main(): Promise<number> {
     const config = {
         "imagine:apiToken": { value: TOKEN, secret: true },
         "imagine:baseUrl": { value: emulator.url },
+        // The provider plans its polling around when a video should end: tell it the emulator's pace.
+        "imagine:expectedMinutes": { value: String(PROCESSING_SECONDS / CLOCK_SPEED / 60) },
         "imagine:minPollSeconds": { value: "0.5" },
         "imagine:maxPollSeconds": { value: "1" },
     };

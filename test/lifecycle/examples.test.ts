@@ -82,6 +82,8 @@ if (cli) {
                 config: {
                     "imagine:apiToken": { value: TOKEN, secret: true },
                     "imagine:baseUrl": { value: s.emulator.url },
+                    "imagine:expectedMinutes": { value: "0.006" },
+                    "imagine:requestsPerMinute": { value: "60000" },
                     "imagine:minPollSeconds": { value: "0.1" },
                     "imagine:maxPollSeconds": { value: "0.3" },
                 },

@@ -36,6 +36,9 @@ export class VideoStack {
             config: {
                 "imagine:apiToken": { value: TOKEN, secret: true },
                 "imagine:baseUrl": { value: emulator.url },
+                // The emulator makes a 12-minute video in 0.5 s: expect it then, and allow the requests.
+                "imagine:expectedMinutes": { value: "0.006" },
+                "imagine:requestsPerMinute": { value: "60000" },
                 "imagine:minPollSeconds": { value: "0.1" },
                 "imagine:maxPollSeconds": { value: "0.3" },
                 "imagine:deleteTimeoutMinutes": { value: "0.5" },

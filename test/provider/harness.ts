@@ -34,6 +34,9 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
             const all: Record<string, string> = {
                 "imagine:apiToken": TOKEN,
                 "imagine:baseUrl": emulator.url,
+                // The emulator makes a 12-minute video in 0.5 s: expect it then, and allow the requests.
+                "imagine:expectedMinutes": "0.006",
+                "imagine:requestsPerMinute": "60000",
                 "imagine:minPollSeconds": "0.05",
                 "imagine:maxPollSeconds": "0.2",
                 "imagine:deleteTimeoutMinutes": "0.5",

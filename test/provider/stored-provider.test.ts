@@ -69,6 +69,8 @@ afterAll(async () => {
 const config = () => ({
     "imagine:apiToken": TOKEN,
     "imagine:baseUrl": h.emulator.url,
+    "imagine:expectedMinutes": "0.006",
+    "imagine:requestsPerMinute": "60000",
     "imagine:minPollSeconds": "0.05",
     "imagine:maxPollSeconds": "0.2",
 });

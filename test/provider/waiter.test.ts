@@ -1,5 +1,5 @@
 import { ImagineTimeoutError } from "../../provider/errors";
-import { nextDelay, waitUntil } from "../../provider/waiter";
+import { exponentialDelays, waitUntil } from "../../provider/waiter";
 import { FakeClock } from "./fake-clock";
 
 describe("waitUntil", () => {
@@ -8,7 +8,7 @@ describe("waitUntil", () => {
         let checks = 0;
         const value = await waitUntil(
             async () => (++checks === 7 ? { done: true, value: "ok" } : { done: false }),
-            { minDelayMs: 100, maxDelayMs: 1000, initialDelayMs: 300, deadlineMs: clock.now() + 60_000, clock, random: () => 1, description: "x" },
+            { delayMs: exponentialDelays({ minDelayMs: 100, maxDelayMs: 1000, initialDelayMs: 300 }, () => 1), deadlineMs: clock.now() + 60_000, clock, description: "x" },
         );
         expect(value).toBe("ok");
         expect(clock.sleeps).toEqual([300, 100, 200, 400, 800, 1000, 1000]);
@@ -16,16 +16,16 @@ describe("waitUntil", () => {
 
     it("jitters each pause between the minimum and the current cap", () => {
         const opts = { minDelayMs: 100, maxDelayMs: 1000 };
-        expect(nextDelay(3, opts, () => 0)).toBe(100);
-        expect(nextDelay(3, opts, () => 0.5)).toBe(450);
-        expect(nextDelay(3, opts, () => 1)).toBe(800);
+        expect(exponentialDelays(opts, () => 0)(4)).toBe(100);
+        expect(exponentialDelays(opts, () => 0.5)(4)).toBe(450);
+        expect(exponentialDelays(opts, () => 1)(4)).toBe(800);
     });
 
     it("never sleeps past the deadline and then fails with a named timeout", async () => {
         const clock = new FakeClock();
         const start = clock.now();
         const p = waitUntil(async () => ({ done: false, progress: "processing" }), {
-            minDelayMs: 400, maxDelayMs: 400, deadlineMs: start + 1000, clock, random: () => 1, description: "video v1 to finish",
+            delayMs: () => 400, deadlineMs: start + 1000, clock, description: "video v1 to finish",
         });
         await expect(p).rejects.toBeInstanceOf(ImagineTimeoutError);
         await expect(p).rejects.toThrow("gave up waiting for video v1 to finish: the deadline passed (last status: processing).");
@@ -36,7 +36,7 @@ describe("waitUntil", () => {
     it("ends the wait at once when a check throws", async () => {
         const clock = new FakeClock();
         const p = waitUntil(async () => { throw new Error("boom"); }, {
-            minDelayMs: 10, maxDelayMs: 10, deadlineMs: clock.now() + 1000, clock, description: "x",
+            delayMs: exponentialDelays({ minDelayMs: 10, maxDelayMs: 10 }), deadlineMs: clock.now() + 1000, clock, description: "x",
         });
         await expect(p).rejects.toThrow("boom");
         expect(clock.sleeps).toEqual([]);
