@@ -19,6 +19,7 @@ export interface Switches {
   deleteWhileProcessing: DeleteWhileProcessing;
   credits: number;
   rateLimitPerMinute: number;
+  rateLimitBurst: number;
   latencyMs: number;
   fault429: number;
   fault500: number;
@@ -56,6 +57,7 @@ export const DEFAULT_SWITCHES: Readonly<Switches> = Object.freeze({
   deleteWhileProcessing: "accept",
   credits: 1000,
   rateLimitPerMinute: 0,
+  rateLimitBurst: 0,
   latencyMs: 0,
   fault429: 0,
   fault500: 0,
@@ -81,6 +83,7 @@ export const SWITCH_SPECS: Readonly<Record<keyof Switches, SwitchSpec>> = {
   deleteWhileProcessing: { kind: { oneOf: ["accept", "reject"] }, help: "accept = delete cancels a processing video; reject = 409 until it ends" },
   credits: { kind: "number", min: 0, integer: true, help: "generations each key may start (1 per video; delete does not refund)" },
   rateLimitPerMinute: { kind: "number", min: 0, help: "token-bucket limit of vendor requests per minute per key, in emulated time (0 = off)" },
+  rateLimitBurst: { kind: "number", min: 0, integer: true, help: "requests the rate-limit bucket holds (0 = a whole minute's worth); 1 = strictly paced" },
   latencyMs: { kind: "number", min: 0, help: "real milliseconds added before every vendor request is handled" },
   fault429: { kind: "probability", help: "probability of an injected 429/1202 (Retry-After: 1) on a vendor route" },
   fault500: { kind: "probability", help: "probability of an injected plain HTTP 500 with an HTML body" },

@@ -1,5 +1,6 @@
 /**
- * A token bucket per key in emulated time: capacity = limit per minute, refilled at limit/60 per second.
+ * A token bucket per key in emulated time, refilled at limit/60 per second; its capacity is `burst`
+ * (0 = the whole minute's limit, so a fresh key may send a minute's worth at once).
  * A refused request is told, in whole seconds (at least 1), when a request would be allowed.
  */
 interface Bucket {
@@ -12,11 +13,12 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAfterSec: 
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
-  take(owner: string, perMinute: number, nowMs: number): RateDecision {
+  take(owner: string, perMinute: number, nowMs: number, burst = 0): RateDecision {
     if (perMinute <= 0) return { allowed: true };
     const perMs = perMinute / 60_000;
-    const bucket = this.buckets.get(owner) ?? { tokens: perMinute, atMs: nowMs };
-    bucket.tokens = Math.min(perMinute, bucket.tokens + Math.max(0, nowMs - bucket.atMs) * perMs);
+    const capacity = burst > 0 ? burst : perMinute;
+    const bucket = this.buckets.get(owner) ?? { tokens: capacity, atMs: nowMs };
+    bucket.tokens = Math.min(capacity, bucket.tokens + Math.max(0, nowMs - bucket.atMs) * perMs);
     bucket.atMs = nowMs;
     this.buckets.set(owner, bucket);
     if (bucket.tokens >= 1) {

@@ -103,7 +103,7 @@ function configureFn(ctx: EmulatorContext) {
   return (partial: Partial<Switches>): Switches => {
     const clean = validateSwitches(partial);
     if (clean.clockSpeed !== undefined && clean.clockSpeed !== ctx.clock.speed) ctx.clock.setSpeed(clean.clockSpeed);
-    if (clean.rateLimitPerMinute !== undefined) ctx.rateLimiter.reset();
+    if (clean.rateLimitPerMinute !== undefined || clean.rateLimitBurst !== undefined) ctx.rateLimiter.reset();
     Object.assign(ctx.switches, clean);
     ctx.lifecycle.poke();
     return ctx.switches;

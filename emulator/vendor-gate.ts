@@ -32,7 +32,7 @@ export function vendorGate(ctx: EmulatorContext) {
     }
     request.owner = auth.owner;
 
-    const rate = ctx.rateLimiter.take(auth.owner, s.rateLimitPerMinute, ctx.clock.now());
+    const rate = ctx.rateLimiter.take(auth.owner, s.rateLimitPerMinute, ctx.clock.now(), s.rateLimitBurst);
     if (!rate.allowed) {
       reply.header("retry-after", String(rate.retryAfterSec));
       return sendError(reply, ERRORS.tooManyRequests, "too many requests", format);

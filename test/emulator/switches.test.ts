@@ -91,6 +91,17 @@ describe("rate limit", () => {
     expectError(await status(h.emu, "x"), 404, 1104);
   });
 
+  test("rateLimitBurst caps the bucket: with 1, requests are strictly paced", async () => {
+    h.emu.configure({ rateLimitPerMinute: 60, rateLimitBurst: 1 });
+    expectError(await status(h.emu, "x"), 404, 1104);
+    const limited = await status(h.emu, "x");
+    expectError(limited, 429, 1202);
+    expect(limited.headers.get("retry-after")).toBe("1");
+    clock.advance(1.01);
+    expectError(await status(h.emu, "x"), 404, 1104);
+    expectError(await status(h.emu, "x"), 429, 1202);
+  });
+
   test("with a fast clock, Retry-After is still whole seconds of at least 1", async () => {
     h.emu.configure({ rateLimitPerMinute: 1 });
     expect((await textToVideo(h.emu)).status).toBe(200);
