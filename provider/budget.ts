@@ -1,5 +1,11 @@
 import { Clock } from "./clock";
 
+/**
+ * The budget sends a little under the configured rate: two requests paced exactly at the vendor's
+ * limit arrive closer together whenever the first was slower in transit, and draw a 429.
+ */
+export const PACING = 0.95;
+
 /** Creations and deletes go first; status polls use what is left. */
 export type Priority = "high" | "low";
 
@@ -9,7 +15,7 @@ interface Waiter {
 
 /**
  * The request budget of one API key, shared by every resource in the provider process: a token
- * bucket refilled at `requestsPerMinute`, holding at most one second's worth of requests (the API's
+ * bucket refilled at `requestsPerMinute` (times PACING), holding at most one second's worth of requests (the API's
  * limit is not documented; a small burst is safe under a fixed or a sliding window). Waiting
  * requests are served high priority first. A 429 lowers the rate (multiplicatively, at most once a
  * second); each success raises it again (additively) up to the configured rate, so a budget set
@@ -26,7 +32,7 @@ export class RequestBudget {
     private pumping = false;
 
     constructor(readonly requestsPerMinute: number, private readonly clock: Clock) {
-        this.maxPerMs = requestsPerMinute / 60_000;
+        this.maxPerMs = (requestsPerMinute * PACING) / 60_000;
         this.perMs = this.maxPerMs;
         this.capacity = Math.max(1, Math.ceil(requestsPerMinute / 60));
         this.tokens = this.capacity;
@@ -58,7 +64,7 @@ export class RequestBudget {
         this.perMs = Math.min(this.maxPerMs, this.perMs + this.maxPerMs * 0.01);
     }
 
-    /** Requests per minute the budget currently allows (below the configured rate after 429s). */
+    /** Requests per minute the budget currently allows (PACING of the configured rate, less after 429s). */
     get currentPerMinute(): number {
         return this.perMs * 60_000;
     }

@@ -1,14 +1,15 @@
-import { RequestBudget } from "../../provider/budget";
+import { PACING, RequestBudget } from "../../provider/budget";
 import { FakeClock } from "./fake-clock";
 
 describe("RequestBudget", () => {
-    it("paces requests at the configured rate after a burst of one second's worth", async () => {
+    it("paces requests just under the configured rate after a burst of one second's worth", async () => {
         const clock = new FakeClock();
-        const budget = new RequestBudget(600, clock); // 10 a second, burst 10
+        const budget = new RequestBudget(600, clock); // 10 a second (9.5 paced), burst 10
         const start = clock.now();
         for (let i = 0; i < 30; i++) await budget.acquire("low");
-        // 10 at once, then 20 more at 100 ms each.
-        expect(clock.now() - start).toBeCloseTo(2000, -1);
+        // 10 at once, then 20 more at 1/9.5 s each.
+        expect(clock.now() - start).toBeCloseTo(20_000 / 9.5, -1);
+        expect(PACING).toBe(0.95);
     });
 
     it("serves creations and deletes before status polls when the budget is short", async () => {
@@ -30,14 +31,15 @@ describe("RequestBudget", () => {
     it("slows down on 429 (at most once a second) and creeps back up on success", () => {
         const clock = new FakeClock();
         const budget = new RequestBudget(1000, clock);
+        expect(budget.currentPerMinute).toBeCloseTo(950);
         budget.onThrottled();
-        expect(budget.currentPerMinute).toBeCloseTo(700);
+        expect(budget.currentPerMinute).toBeCloseTo(665);
         budget.onThrottled(); // same second: no further cut
-        expect(budget.currentPerMinute).toBeCloseTo(700);
+        expect(budget.currentPerMinute).toBeCloseTo(665);
         clock.advance(1000);
         budget.onThrottled();
-        expect(budget.currentPerMinute).toBeCloseTo(490);
+        expect(budget.currentPerMinute).toBeCloseTo(465.5);
         for (let i = 0; i < 100; i++) budget.onSuccess();
-        expect(budget.currentPerMinute).toBe(1000);
+        expect(budget.currentPerMinute).toBeCloseTo(950);
     });
 });

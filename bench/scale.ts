@@ -1,0 +1,276 @@
+/**
+ * Benchmark (not a test): how close the provider runs to the request rate the API allows.
+ * Drives the provider's lifecycle functions as the provider host calls them (many at once, one
+ * process, one shared budget) against the emulator over HTTP, and writes bench/results.json.
+ *
+ *   npm run bench                 # full size (about 2 minutes)
+ *   npm run bench -- --small      # the small size `npm test` runs (about 20 seconds)
+ *   npm run bench -- --out FILE   # write the JSON elsewhere
+ *   npm run bench -- --only fanout  # one scenario (figures of the others are not written)
+ */
+import axios from "axios";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import * as pulumi from "@pulumi/pulumi";
+import { EmulatorOptions, RunningEmulator, startEmulator } from "../emulator";
+import { Clock, scaledClock, systemClock } from "../provider/clock";
+import { createHandlers, VideoHandlers } from "../provider/handlers";
+import { EngineStack } from "../test/engine";
+
+const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
+const { values: args } = parseArgs({
+    options: { small: { type: "boolean", default: false }, out: { type: "string" }, only: { type: "string" }, "fanout-speed": { type: "string" } },
+});
+const SMALL = args.small === true;
+const OUT = args.out ?? path.join(__dirname, "results.json");
+const ROOT = path.resolve(__dirname, "..");
+const MINUTE = 60_000;
+
+interface Env {
+    emulator: RunningEmulator;
+    dir: string;
+}
+
+async function withEmulator<T>(options: Partial<EmulatorOptions>, run: (env: Env) => Promise<T>): Promise<T> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-bench-"));
+    const emulator = await startEmulator({ dataDir: path.join(dir, "data"), tokens: [TOKEN], ...options });
+    try {
+        return await run({ emulator, dir });
+    } finally {
+        await emulator.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+async function handlersFor(url: string, clock: Clock, config: Record<string, string>): Promise<VideoHandlers> {
+    const h = createHandlers({ clock, log: () => undefined, env: {} });
+    const all: Record<string, string> = { "imagine:apiToken": TOKEN, "imagine:baseUrl": url, ...config };
+    await h.configure({ config: { get: (k: string) => all[k] } });
+    return h;
+}
+
+/** Runs `jobs` with at most `width` in flight; resolves with how many failed. */
+async function pool<T>(items: T[], width: number, job: (item: T) => Promise<unknown>): Promise<number> {
+    let next = 0;
+    let failures = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const item = items[next++];
+            try {
+                await job(item);
+            } catch {
+                failures++;
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: width }, worker));
+    return failures;
+}
+
+/** Videos made directly on the emulator (no limit yet), finished at once. */
+async function seedVideos(emulator: RunningEmulator, n: number): Promise<string[]> {
+    const ids: string[] = [];
+    await pool(Array.from({ length: n }, (_, i) => i), 16, async (i) => {
+        const form = new FormData();
+        form.append("prompt", `seed video ${i}`);
+        form.append("style", "fast-svd");
+        const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        ids.push(r.data.id);
+    });
+    return ids;
+}
+
+const count = (requests: Record<string, Record<string, number>>, route: RegExp, status?: string) =>
+    Object.entries(requests).filter(([r]) => route.test(r)).reduce((n, [, by]) => n + Object.entries(by).filter(([s]) => !status || s === status).reduce((m, [, c]) => m + c, 0), 0);
+
+/** `destroy` and `destroyOverBudget`: N deletes, 16 in flight, emulator at 600/min with 20 ms latency. */
+async function destroy(providerBudget: number) {
+    const n = SMALL ? 20 : 200;
+    const allowed = 600;
+    return withEmulator({ processingSeconds: 0, credits: 100_000 }, async ({ emulator }) => {
+        const ids = await seedVideos(emulator, n);
+        emulator.configure({ rateLimitPerMinute: allowed, rateLimitBurst: allowed / 60, latencyMs: 20 });
+        const before = (await emulator.stats()).requests;
+        const p = await handlersFor(emulator.url, systemClock, { "imagine:requestsPerMinute": String(providerBudget), "imagine:deleteTimeoutMinutes": "10" });
+        const start = Date.now();
+        const failures = await pool(ids, 16, (id) => p.delete(id, { videoId: id }));
+        const wallSeconds = (Date.now() - start) / 1000;
+        const after = (await emulator.stats());
+        const lowerBoundSeconds = n / (allowed / 60);
+        return {
+            videos: n,
+            inFlight: 16,
+            emulatorLimitPerMinute: allowed,
+            providerBudgetPerMinute: providerBudget,
+            wallSeconds: round(wallSeconds),
+            lowerBoundSeconds: round(lowerBoundSeconds),
+            ratio: round(wallSeconds / lowerBoundSeconds),
+            failures,
+            server429: count(after.requests, /delete/, "429") - count(before, /delete/, "429"),
+            videosLeft: after.videosStored,
+        };
+    });
+}
+
+/** `naiveDestroy`: the same deletes as single requests without retry (a `curl` in a command resource). */
+async function naiveDestroy() {
+    const n = SMALL ? 20 : 200;
+    return withEmulator({ processingSeconds: 0, credits: 100_000 }, async ({ emulator }) => {
+        const ids = await seedVideos(emulator, n);
+        emulator.configure({ rateLimitPerMinute: 600, rateLimitBurst: 10, latencyMs: 20 });
+        const start = Date.now();
+        const failures = await pool(ids, 16, async (id) => {
+            const r = await axios.delete(`${emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` }, validateStatus: () => true });
+            if (r.status !== 200) throw new Error(String(r.status));
+        });
+        return { videos: n, failures, wallSeconds: round((Date.now() - start) / 1000), videosLeft: (await emulator.stats()).videosStored };
+    });
+}
+
+/** `polling`: one 12-minute generation with the provider's default polling, on one accelerated clock. */
+async function polling() {
+    const speed = SMALL ? 240 : 60;
+    return withEmulator({ processingSeconds: 720, clockSpeed: speed }, async ({ emulator }) => {
+        const p = await handlersFor(emulator.url, scaledClock(speed), {});
+        const { outs } = await p.create({ prompt: "a twelve-minute video", style: "kling-1.0-pro", __provider: "bench" });
+        const returnedAt = Date.parse((await emulator.stats()).emulatedNow);
+        const doneAt = Date.parse(String(outs.createdAt)) + 720_000;
+        const stats = await emulator.stats();
+        return {
+            generationMinutes: 12,
+            statusRequests: count(stats.requests, /status/),
+            detectionLagSeconds: round((returnedAt - doneAt) / 1000),
+            clockSpeed: speed,
+        };
+    });
+}
+
+/** `fanout`: 50 videos created at once under 50 requests/minute (emulator and budget), 12-minute generations. */
+async function fanout() {
+    const n = SMALL ? 10 : 50;
+    const speed = Number(args["fanout-speed"] ?? (SMALL ? 240 : 20));
+    const limit = 50;
+    return withEmulator({ processingSeconds: 720, clockSpeed: speed, rateLimitPerMinute: limit, rateLimitBurst: 1, credits: 100_000 }, async ({ emulator }) => {
+        const clock = scaledClock(speed);
+        const p = await handlersFor(emulator.url, clock, { "imagine:requestsPerMinute": String(limit) });
+        const startEmulated = Date.parse((await emulator.stats()).emulatedNow);
+        const start = clock.now();
+        const created: Record<string, unknown>[] = [];
+        const results = await Promise.allSettled(
+            Array.from({ length: n }, (_, i) => p.create({ prompt: `fan-out video ${i}`, style: "kling-1.0-pro", __provider: "bench" }).then((r) => created.push(r.outs))),
+        );
+        const wallSeconds = (clock.now() - start) / 1000;
+        const lastDone = Math.max(...created.map((o) => Date.parse(String(o.createdAt)) + 720_000));
+        const referenceSeconds = (lastDone - startEmulated) / 1000 + n / (limit / 60);
+        const stats = await emulator.stats();
+        const total = stats.requestsTotal;
+        return {
+            videos: n,
+            limitPerMinute: limit,
+            failures: results.filter((r) => r.status === "rejected").length,
+            requests: total,
+            share429: round(count(stats.requests, /./, "429") / total, 4),
+            wallSeconds: round(wallSeconds),
+            referenceSeconds: round(referenceSeconds),
+            ratio: round(wallSeconds / referenceSeconds),
+            clockSpeed: speed,
+        };
+    });
+}
+
+/** `state`: the serialized provider, and one Video's whole entry in a checkpoint after `up`. */
+async function state() {
+    let providerText = "";
+    pulumi.runtime.setMocks({ newResource: (a) => { providerText = a.inputs.__provider; return { id: "x", state: a.inputs }; }, call: () => ({}) }, "p", "s", false);
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { Video } = require("pulumi-imagine-video");
+    const v = new Video("v", { prompt: "p", style: "fast-svd" });
+    await new Promise<void>((r) => v.urn.apply(() => r()));
+    return withEmulator({ processingSeconds: 720, clockSpeed: 1440 }, async ({ emulator, dir }) => {
+        const stack = new EngineStack({
+            programDir: path.join(ROOT, "examples", "quickstart"),
+            projectName: "imagine-quickstart",
+            stackName: "bench",
+            statePath: path.join(dir, "state.json"),
+            passphrase: "bench",
+            env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true", IMAGINE_API_TOKEN: "", IMAGINE_BASE_URL: "" },
+            config: {
+                "imagine:apiToken": { value: TOKEN, secret: true },
+                "imagine:baseUrl": { value: emulator.url },
+                "imagine:expectedMinutes": { value: "0.006" },
+                "imagine:requestsPerMinute": { value: "6000" },
+                "imagine:minPollSeconds": { value: "0.1" },
+                "imagine:maxPollSeconds": { value: "0.3" },
+            },
+        });
+        const up = await stack.up();
+        if (!up.ok) throw new Error(`state: up failed: ${up.errors.join("; ")}`);
+        const entry = stack.readState().deployment.resources.find((r) => r.type === "pulumi-nodejs:dynamic/imagine:Video");
+        await stack.destroy();
+        return { providerBytes: Buffer.byteLength(providerText), resourceStateBytes: Buffer.byteLength(JSON.stringify(entry)) };
+    });
+}
+
+const TARGETS = {
+    destroy: "ratio <= 1.15, failures 0",
+    destroyOverBudget: "ratio <= 1.3, failures 0",
+    polling: "statusRequests <= 30, detectionLagSeconds <= 30",
+    fanout: "failures 0, share429 <= 0.02, ratio <= 1.25",
+    state: "providerBytes <= 2048",
+};
+
+function meets(results: Record<string, Record<string, number>>): Record<string, boolean> {
+    const r = results;
+    return {
+        destroy: r.destroy.ratio <= 1.15 && r.destroy.failures === 0,
+        destroyOverBudget: r.destroyOverBudget.ratio <= 1.3 && r.destroyOverBudget.failures === 0,
+        polling: r.polling.statusRequests <= 30 && r.polling.detectionLagSeconds <= 30,
+        fanout: r.fanout.failures === 0 && r.fanout.share429 <= 0.02 && r.fanout.ratio <= 1.25,
+        state: r.state.providerBytes <= 2048,
+    };
+}
+
+function round(v: number, digits = 2): number {
+    const f = 10 ** digits;
+    return Math.round(v * f) / f;
+}
+
+async function main() {
+    const started = Date.now();
+    const results: Record<string, Record<string, number>> = {};
+    const run = async (name: string, f: () => Promise<Record<string, number>>) => {
+        if (args.only && args.only !== name) return;
+        process.stdout.write(`running ${name}...\n`);
+        results[name] = await f();
+    };
+    await run("destroy", () => destroy(600));
+    await run("destroyOverBudget", () => destroy(1000));
+    await run("naiveDestroy", naiveDestroy);
+    await run("polling", polling);
+    await run("fanout", fanout);
+    await run("state", state);
+    const met = args.only ? {} : meets(results);
+    const report = {
+        size: SMALL ? "small" : "full",
+        date: new Date().toISOString(),
+        machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` },
+        seconds: round((Date.now() - started) / 1000, 1),
+        results,
+        targets: TARGETS,
+        targetsMet: met,
+    };
+    fs.writeFileSync(OUT, JSON.stringify(report, null, 2) + "\n");
+    console.log(`\n${"benchmark".padEnd(18)} figures`);
+    for (const [name, figures] of Object.entries(results)) {
+        const mark = name in met ? (met[name] ? "  [target met]" : "  [TARGET MISSED]") : "";
+        console.log(`${name.padEnd(18)} ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join("  ")}${mark}`);
+    }
+    console.log(`\nwritten to ${OUT} (${report.size} size, ${report.seconds} s, ${report.machine.cpus} cores, ${report.machine.node})`);
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});
