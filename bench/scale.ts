@@ -17,7 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EmulatorOptions, RunningEmulator, startEmulator } from "../emulator";
 import { Clock, scaledClock, systemClock } from "../provider/clock";
 import { createHandlers, VideoHandlers } from "../provider/handlers";
-import { EngineStack } from "../test/engine";
+import { startVideoStack, VIDEO_TYPE } from "../test/lifecycle/stack-harness";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
@@ -188,29 +188,17 @@ async function state() {
     const { Video } = require("pulumi-imagine-video");
     const v = new Video("v", { prompt: "p", style: "fast-svd" });
     await new Promise<void>((r) => v.urn.apply(() => r()));
-    return withEmulator({ processingSeconds: 720, clockSpeed: 1440 }, async ({ emulator, dir }) => {
-        const stack = new EngineStack({
-            programDir: path.join(ROOT, "examples", "quickstart"),
-            projectName: "imagine-quickstart",
-            stackName: "bench",
-            statePath: path.join(dir, "state.json"),
-            passphrase: "bench",
-            env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true", IMAGINE_API_TOKEN: "", IMAGINE_BASE_URL: "" },
-            config: {
-                "imagine:apiToken": { value: TOKEN, secret: true },
-                "imagine:baseUrl": { value: emulator.url },
-                "imagine:expectedMinutes": { value: "0.006" },
-                "imagine:requestsPerMinute": { value: "6000" },
-                "imagine:minPollSeconds": { value: "0.1" },
-                "imagine:maxPollSeconds": { value: "0.3" },
-            },
-        });
-        const up = await stack.up();
+    // The quickstart example through the engine stand-in, as the lifecycle tests run it.
+    const { s: videos, stop } = await startVideoStack([], {}, path.join(ROOT, "examples", "quickstart"));
+    try {
+        const up = await videos.stack.up();
         if (!up.ok) throw new Error(`state: up failed: ${up.errors.join("; ")}`);
-        const entry = stack.readState().deployment.resources.find((r) => r.type === "pulumi-nodejs:dynamic/imagine:Video");
-        await stack.destroy();
+        const entry = videos.stack.readState().deployment.resources.find((r) => r.type === VIDEO_TYPE);
+        await videos.stack.destroy();
         return { providerBytes: Buffer.byteLength(providerText), resourceStateBytes: Buffer.byteLength(JSON.stringify(entry)) };
-    });
+    } finally {
+        await stop();
+    }
 }
 
 const TARGETS = {
