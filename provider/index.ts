@@ -1,3 +1,4 @@
-export { Video, VideoArgs } from "./video";
+export { Video } from "./video";
+export type { VideoArgs } from "./video";
 export * from "./errors";
 export { SETTINGS as settingKeys } from "./settings";
