@@ -1,0 +1,78 @@
+/**
+ * The retry loop on an injected clock, against the emulator over HTTP: the pauses are asserted in
+ * milliseconds while the test itself takes well under a second of real time.
+ */
+import { ImagineTimeoutError } from "../../provider/errors";
+import { RequestSender } from "../../provider/request-sender";
+import { FakeClock } from "./fake-clock";
+import { Harness, startHarness, TOKEN } from "./harness";
+
+let h: Harness;
+beforeAll(async () => {
+    h = await startHarness();
+});
+afterAll(async () => h.stop());
+
+function sender(clock: FakeClock, retries: unknown[] = []) {
+    return new RequestSender({
+        baseUrl: h.emulator.url,
+        token: TOKEN,
+        requestTimeoutMs: 5000,
+        clock,
+        backoff: { baseDelayMs: 100, maxDelayMs: 400 },
+        random: () => 1,
+        onRetry: (info) => retries.push(info),
+    });
+}
+
+const status = (deadlineMs: number) => ({ method: "GET" as const, path: "/v2/video/none/status", idempotent: true, deadlineMs, priority: "low" as const });
+
+it("waits at least Retry-After (1 s) between attempts on 429, above its own backoff, until the deadline", async () => {
+    h.emulator.configure({ fault429: 1 });
+    const clock = new FakeClock();
+    const retries: unknown[] = [];
+    const err = await sender(clock, retries).send(status(clock.now() + 3500)).catch((e) => e);
+    h.emulator.configure({ fault429: 0 });
+    expect(err).toBeInstanceOf(ImagineTimeoutError);
+    expect(err.message).toContain("rate limited");
+    expect(err.message).toContain("the next retry would pass the deadline");
+    // Backoff alone would be 100, 200, 400 ms: Retry-After lifts each pause to 1 s; 3 pauses fit in 3.5 s.
+    expect(clock.sleeps).toEqual([1000, 1000, 1000]);
+    expect(retries).toHaveLength(3);
+});
+
+it("backs off exponentially (capped) on 503 while it lasts, then returns the answer", async () => {
+    const clock = new FakeClock();
+    const s = sender(clock);
+    h.emulator.configure({ fault503: 1 });
+    let sleeps = 0;
+    const origSleep = clock.sleep.bind(clock);
+    clock.sleep = async (ms: number) => {
+        await origSleep(ms);
+        if (++sleeps === 4) h.emulator.configure({ fault503: 0 });
+    };
+    const err = await s.send(status(clock.now() + 60_000)).catch((e) => e);
+    // After the fault stops, the answer is the vendor's own 404 for an unknown video.
+    expect(err.name).toBe("ImagineVideoNotFoundError");
+    expect(clock.sleeps).toEqual([100, 200, 400, 400]);
+});
+
+it("does not retry a generation after a 500 (it may have been accepted), but does after a 429", async () => {
+    const clock = new FakeClock();
+    const form = () => {
+        const f = new FormData();
+        f.append("prompt", "p");
+        f.append("style", "fast-svd");
+        return f;
+    };
+    const create = { method: "POST" as const, path: "/v2/video/text-to-video", idempotent: false, deadlineMs: clock.now() + 60_000, priority: "high" as const };
+    h.emulator.configure({ fault500: 1 });
+    const err = await sender(clock).send({ ...create, form: form() }).catch((e) => e);
+    expect(err.name).toBe("ImagineServerError");
+    expect(clock.sleeps).toEqual([]);
+    h.emulator.configure({ fault500: 0, fault429: 1 });
+    const limited = await sender(clock).send({ ...create, form: form(), deadlineMs: clock.now() + 1500 }).catch((e) => e);
+    h.emulator.configure({ fault429: 0 });
+    expect(limited).toBeInstanceOf(ImagineTimeoutError);
+    expect(clock.sleeps).toEqual([1000]);
+});
