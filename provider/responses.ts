@@ -135,7 +135,28 @@ export function errorFromResponse(
             details,
         );
     }
-    return new ImagineInvalidRequestError(`${operation}: the Imagine API rejected the request (${said}).`, details);
+    return new ImagineInvalidRequestError(`${operation}: the Imagine API rejected the request (${said}).${generationHint(operation, vendor?.code, vendorMessage)}`, details);
+}
+
+/** Vendor words (form fields) and the Video input a user changes to fix them, with the fix. */
+const INPUT_FIXES: [RegExp, string][] = [
+    [/\bstyle/i, 'check the Video input `style`: use a style the Imagine API offers, e.g. "kling-1.0-pro" or "fast-svd".'],
+    [/aspect[_ ]?ratio/i, "check the Video input `aspectRatio`: use one of 1:1, 16:9, 9:16."],
+    [/\bprompt/i, "check the Video input `prompt`: 1-2,500 characters."],
+    [/\b(file|image)\b/i, "check the Video input `imagePath`: a JPEG or PNG of at most 10 MiB."],
+];
+
+/**
+ * For a refused generation, the input to fix: the one the vendor's message names (code 1103 is a
+ * missing style), else every input that reaches the form. Empty for other operations.
+ */
+function generationHint(operation: string, code: number | undefined, vendorMessage: string | undefined): string {
+    if (!/\/v2\/video\/(text|image)-to-video$/.test(operation)) {
+        return "";
+    }
+    const text = code === 1103 ? "style" : vendorMessage ?? "";
+    const fix = INPUT_FIXES.find(([re]) => re.test(text));
+    return fix ? ` The vendor's message names a field: ${fix[1]}` : " Check the Video inputs prompt, style, aspectRatio, imagePath and extraParams.";
 }
 
 function describe(
