@@ -142,7 +142,8 @@ function checkImage(imagePath: unknown, cwd: string, fail: (p: string, r: string
         return undefined;
     }
     if (!stat.isFile()) {
-        fail("imagePath", `"${imagePath}" is a folder, not a file: point it at a JPEG or PNG image.`);
+        const what = stat.isDirectory() ? "a folder" : "a special file (a named pipe, socket or device)";
+        fail("imagePath", `"${imagePath}" is ${what}, not a file: point it at a JPEG or PNG image.`);
         return undefined;
     }
     if (stat.size > MAX_IMAGE_BYTES) {
