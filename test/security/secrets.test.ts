@@ -1,0 +1,189 @@
+/**
+ * Secret scan: a whole lifecycle through the engine stand-in with a canary API key, then a search for
+ * the key and for signed result URLs in everything a user, a CI log or a state backend would keep:
+ * every version of the checkpoint file, the serialized providers in it, the stdout and stderr of every
+ * process, diagnostics, error messages, and the output of an existing lifecycle test file run by jest
+ * with the canary as its key.
+ */
+import { spawn } from "child_process";
+import { randomInt } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { startEmulator } from "../../emulator";
+import { OperationResult, SECRET_SIG, SPECIAL_SIG_KEY } from "../engine";
+import { expectOk, FIXTURE, VideoStack } from "../lifecycle/stack-harness";
+
+jest.setTimeout(150_000);
+
+const letters = (n: number) => Array.from({ length: n }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[randomInt(52)]).join("");
+const CANARY = `vk-CANARY${letters(32)}`;
+const WRONG = `vk-WRONGCANARY${letters(28)}`;
+const CHILD_CANARY = `vk-CANARYCHILD${letters(28)}`;
+const ROOT = path.resolve(__dirname, "..", "..");
+const PNG = Buffer.from(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082",
+    "hex",
+);
+
+/** Runs an existing lifecycle test file in a child jest with the canary key; resolves with all its output. */
+function runLifecycleTestFile(file: string, token: string): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve) => {
+        const child = spawn(process.execPath, [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), file, "--verbose", "--ci"], {
+            cwd: ROOT,
+            env: { ...process.env, IMAGINE_TEST_TOKEN: token, FORCE_COLOR: "0" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        child.stdout.on("data", (c) => (output += c));
+        child.stderr.on("data", (c) => (output += c));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 140_000);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code, output });
+        });
+    });
+}
+
+/** Paths of strings containing `needle` that are not inside a secret (in a decrypted checkpoint). */
+function plainOccurrences(v: unknown, needle: string, at = "$", inSecret = false, out: string[] = []): string[] {
+    if (typeof v === "string") {
+        if (v.includes(needle) && !inSecret) out.push(at);
+    } else if (Array.isArray(v)) {
+        v.forEach((x, i) => plainOccurrences(x, needle, `${at}[${i}]`, inSecret, out));
+    } else if (v && typeof v === "object") {
+        const secret = (v as Record<string, unknown>)[SPECIAL_SIG_KEY] === SECRET_SIG;
+        for (const [k, x] of Object.entries(v)) plainOccurrences(x, needle, `${at}.${k}`, inSecret || secret, out);
+    }
+    return out;
+}
+
+let dir: string;
+let s: VideoStack;
+let stopEmulator: () => Promise<void>;
+let child: Promise<{ code: number | null; output: string }>;
+
+beforeAll(async () => {
+    // Start the child jest first: it runs while this file's own lifecycle runs.
+    child = runLifecycleTestFile("test/lifecycle/failures-and-cleanup.test.ts", CHILD_CANARY);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-secrets-"));
+    const emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [CANARY], processingSeconds: 720, clockSpeed: 1440 });
+    stopEmulator = () => emulator.stop();
+    s = new VideoStack(emulator, dir, FIXTURE, {});
+    s.stack.setConfig("imagine:apiToken", { value: CANARY, secret: true });
+    fs.writeFileSync(path.join(dir, "still.png"), PNG);
+});
+afterAll(async () => {
+    await child?.catch(() => undefined);
+    await stopEmulator?.();
+    fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it("the stack-harness takes its key from IMAGINE_TEST_TOKEN (so the child run below really uses the canary)", () => {
+    const saved = process.env.IMAGINE_TEST_TOKEN;
+    process.env.IMAGINE_TEST_TOKEN = CHILD_CANARY;
+    try {
+        jest.isolateModules(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            expect(require("../lifecycle/stack-harness").TOKEN).toBe(CHILD_CANARY);
+        });
+    } finally {
+        if (saved === undefined) delete process.env.IMAGINE_TEST_TOKEN;
+        else process.env.IMAGINE_TEST_TOKEN = saved;
+    }
+});
+
+it("no token and no plain signed URL in checkpoints, providers, process output, diagnostics or errors", async () => {
+    const statePath = path.join(dir, "state.json");
+    // Every version of the checkpoint file: read after each operation, and sampled while it runs.
+    const versions = new Set<string>();
+    const sample = () => {
+        try {
+            versions.add(fs.readFileSync(statePath, "utf8"));
+        } catch {
+            /* not written yet, or mid-rename */
+        }
+    };
+    const poller = setInterval(sample, 15);
+    const results: { op: string; r: OperationResult }[] = [];
+    const decrypted: unknown[] = [];
+    const run = async (op: string, f: () => Promise<OperationResult>) => {
+        const r = await f();
+        results.push({ op, r });
+        sample();
+        decrypted.push(s.stack.decryptedState());
+        return r;
+    };
+
+    try {
+        const text = { name: "text", prompt: "A harbour at dawn", style: "kling-1.0-pro" };
+        const image = { name: "image", prompt: "Make it move", style: "kling-1.0-pro", imagePath: path.join(dir, "still.png") };
+        s.setVideos([text, image]);
+        const up = expectOk(await run("up", () => s.stack.up()));
+        expect(up.outputs.textStatus.value).toBe("finished");
+        expect(up.outputs.textUrl.secret).toBe(true);
+
+        expectOk(await run("refresh", () => s.stack.refresh()));
+
+        s.stack.setConfig("imagine:apiToken", { value: WRONG, secret: true });
+        s.setVideos([text, image, { name: "third", prompt: "A third one", style: "fast-svd" }]);
+        const wrong = await run("up with a wrong token", () => s.stack.up());
+        expect(wrong.ok).toBe(false);
+        expect(wrong.errors.join("\n")).toContain("imagine:apiToken");
+
+        s.stack.setConfig("imagine:apiToken", { value: CANARY, secret: true });
+        s.emulator.configure({ failPromptContains: "[reject]" });
+        s.setVideos([text, image, { name: "bad", prompt: "A scene [reject]", style: "fast-svd" }]);
+        const failed = await run("up with a failing generation", () => s.stack.up());
+        expect(failed.ok).toBe(false);
+        expect(failed.errors.join("\n")).toContain("the generation failed");
+
+        expectOk(await run("destroy", () => s.stack.destroy()));
+        expect((await s.emulator.stats()).videosStored).toBe(0);
+    } finally {
+        clearInterval(poller);
+    }
+
+    // What was collected, so a vacuous pass is impossible.
+    expect(versions.size).toBeGreaterThanOrEqual(5);
+    const providers = decrypted.flatMap((cp) =>
+        (cp as { deployment: { resources: { inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } }).deployment.resources.flatMap((r) =>
+            [r.inputs?.__provider, r.outputs?.__provider].filter((p): p is string => typeof p === "string"),
+        ),
+    );
+    expect(providers.length).toBeGreaterThan(0);
+    const logs = results.map(({ op, r }) => ({
+        op,
+        text: [r.stdout, r.stderr, ...r.diagnostics.map((d) => `${d.severity}: ${d.message}`), ...r.errors].join("\n"),
+    }));
+    expect(logs.map((l) => l.text).join("")).toMatch(/video [\w-]+: (generation started|finished|deleted)/);
+
+    for (const secret of [CANARY, WRONG]) {
+        for (const v of versions) expect(v).not.toContain(secret);
+        for (const cp of decrypted) expect(JSON.stringify(cp)).not.toContain(secret);
+        for (const p of providers) expect(p).not.toContain(secret);
+        for (const l of logs) expect({ op: l.op, leaks: l.text.includes(secret) }).toEqual({ op: l.op, leaks: false });
+    }
+    // Nor does the emulator keep the key in its data folder (it stores SHA-256 hashes only).
+    for (const f of fs.readdirSync(path.join(dir, "emulator"), { recursive: true }) as string[]) {
+        const full = path.join(dir, "emulator", f);
+        if (fs.statSync(full).isFile()) expect(fs.readFileSync(full).includes(CANARY)).toBe(false);
+    }
+
+    // Signed URLs: never in output or errors; in the checkpoint only as encrypted secrets.
+    for (const l of logs) expect({ op: l.op, signed: l.text.includes("signature=") }).toEqual({ op: l.op, signed: false });
+    for (const v of versions) expect(v).not.toContain("signature=");
+    const withUrls = decrypted.filter((cp) => JSON.stringify(cp).includes("signature="));
+    expect(withUrls.length).toBeGreaterThan(0); // the URLs are there, decrypted...
+    for (const cp of decrypted) expect(plainOccurrences(cp, "signature=")).toEqual([]); // ...and only inside secrets
+});
+
+it("the jest output of an existing lifecycle test file run with a canary key has neither the key nor a signed URL", async () => {
+    const { code, output } = await child;
+    expect(output).toContain("failures-and-cleanup.test.ts");
+    expect(output).toMatch(/Tests:\s+\d+ passed/);
+    expect(code).toBe(0);
+    expect(output).not.toContain(CHILD_CANARY);
+    expect(output).not.toContain("signature=");
+});
