@@ -175,15 +175,15 @@ export class EmulatorProcess {
 }
 
 /** Facts from the emulator's SQLite store (read-only): survive `kill -9`, unlike the in-memory stats. */
-export function storeFacts(dataDir: string): { generations: number; creditsUsed: number; ids: string[] } {
+export function storeFacts(dataDir: string): { generations: number; creditsUsed: number; ids: string[]; rows: { id: string; prompt: string }[] } {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const Database = require("better-sqlite3");
     const db = new Database(path.join(dataDir, "emulator.db"), { readonly: true, fileMustExist: true, timeout: 5000 });
     try {
         const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'videos'").get() as { seq: number } | undefined;
         const credits = db.prepare("SELECT COALESCE(SUM(used), 0) AS n FROM credits").get() as { n: number };
-        const ids = (db.prepare("SELECT id FROM videos ORDER BY seq").all() as { id: string }[]).map((r) => r.id);
-        return { generations: seq?.seq ?? 0, creditsUsed: credits.n, ids };
+        const rows = db.prepare("SELECT id, prompt FROM videos ORDER BY seq").all() as { id: string; prompt: string }[];
+        return { generations: seq?.seq ?? 0, creditsUsed: credits.n, ids: rows.map((r) => r.id), rows };
     } finally {
         db.close();
     }
