@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import multipart from "@fastify/multipart";
 import { TokenCheck } from "./auth";
 import { EmulatedClock } from "./clock";
+import { closeAfterReply } from "./connection";
 import type { EmulatorContext } from "./context";
 import { ERRORS, sendError } from "./errors";
 import { VideoFiles } from "./files";
@@ -140,10 +141,10 @@ function buildApp(ctx: EmulatorContext, stats: () => EmulatorStats, configure: (
     ctx.requests.record(request.method, route, reply.statusCode);
     if (ctx.switches.log) process.stderr.write(`${request.method} ${route} ${reply.statusCode}\n`);
   });
-  app.setErrorHandler((err: FastifyError, _request, reply) => {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
     const format = ctx.switches.codeFormat;
     const status = err.statusCode ?? 500;
-    if (status === 413) return sendError(reply.header("connection", "close"), ERRORS.tooLarge, "request body too large", format);
+    if (status === 413) return sendError(closeAfterReply(request, reply), ERRORS.tooLarge, "request body too large", format);
     if (status >= 400 && status < 500) return sendError(reply, ERRORS.invalidRequest, err.message || "invalid request", format);
     if (ctx.switches.log) process.stderr.write(`emulator error: ${err.message}\n`);
     return sendError(reply, ERRORS.storeUnavailable, "internal emulator error", format);
