@@ -6,6 +6,7 @@ import type { FastifyRequest } from "fastify";
 import type { Multipart } from "@fastify/multipart";
 import { ERRORS, type ErrorRow } from "./errors";
 import { imageKind } from "./media";
+import { FORM_OVERHEAD_BYTES } from "./vendor-gate";
 
 export const KNOWN_STYLES = [
   "fast-svd",
@@ -54,13 +55,41 @@ function readImage(part: Multipart & { type: "file" }, limit: number): Promise<B
   });
 }
 
-async function drain(part: Multipart & { type: "file" }): Promise<void> {
-  for await (const _chunk of part.file) {
-    // discard: only the image part is kept
+/** Discards a file part that is not the image; at the upload limit it stops at once, as the image does. */
+function drain(part: Multipart & { type: "file" }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = part.file;
+    stream.on("data", () => undefined);
+    stream.once("limit", () => reject(new TooLarge()));
+    stream.once("end", () => (stream.truncated ? reject(new TooLarge()) : resolve()));
+    stream.once("error", reject);
+  });
+}
+
+/**
+ * The whole body is capped too (limit + form overhead, as a declared length is): busboy truncates an
+ * overlong text field but would read the rest of it, however long, before the part ends.
+ */
+async function collect(request: FastifyRequest, maxUploadBytes: number) {
+  const cap = maxUploadBytes + FORM_OVERHEAD_BYTES;
+  let seen = 0;
+  let overCap: (err: Error) => void = () => undefined;
+  const over = new Promise<never>((_resolve, reject) => (overCap = reject));
+  const count = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > cap) overCap(new TooLarge());
+  };
+  request.raw.on("data", count);
+  const reading = readParts(request, maxUploadBytes);
+  reading.catch(() => undefined); // once over the cap, the socket is dropped and this read fails
+  try {
+    return await Promise.race([reading, over]);
+  } finally {
+    request.raw.off("data", count);
   }
 }
 
-async function collect(request: FastifyRequest, maxUploadBytes: number) {
+async function readParts(request: FastifyRequest, maxUploadBytes: number) {
   const fields: Record<string, string> = {};
   let image: Buffer | undefined;
   const parts = request.parts({
