@@ -25,13 +25,22 @@ function sender(clock: FakeClock, retries: unknown[] = []) {
     });
 }
 
+/** The error a request ends with (the test fails if it succeeds). */
+const failure = (p: Promise<unknown>): Promise<Error> =>
+    p.then(
+        () => {
+            throw new Error("expected the request to fail");
+        },
+        (e: Error) => e,
+    );
+
 const status = (deadlineMs: number) => ({ method: "GET" as const, path: "/v2/video/none/status", idempotent: true, deadlineMs, priority: "low" as const });
 
 it("waits at least Retry-After (1 s) between attempts on 429, above its own backoff, until the deadline", async () => {
     h.emulator.configure({ fault429: 1 });
     const clock = new FakeClock();
     const retries: unknown[] = [];
-    const err = await sender(clock, retries).send(status(clock.now() + 3500)).catch((e: Error) => e);
+    const err = await failure(sender(clock, retries).send(status(clock.now() + 3500)));
     h.emulator.configure({ fault429: 0 });
     expect(err).toBeInstanceOf(ImagineTimeoutError);
     expect(err.message).toContain("rate limited");
@@ -51,7 +60,7 @@ it("backs off exponentially (capped) on 503 while it lasts, then returns the ans
         await origSleep(ms);
         if (++sleeps === 4) h.emulator.configure({ fault503: 0 });
     };
-    const err = await s.send(status(clock.now() + 60_000)).catch((e: Error) => e);
+    const err = await failure(s.send(status(clock.now() + 60_000)));
     // After the fault stops, the answer is the vendor's own 404 for an unknown video.
     expect(err.name).toBe("ImagineVideoNotFoundError");
     expect(clock.sleeps).toEqual([100, 200, 400, 400]);
@@ -67,11 +76,11 @@ it("does not retry a generation after a 500 (it may have been accepted), but doe
     };
     const create = { method: "POST" as const, path: "/v2/video/text-to-video", idempotent: false, deadlineMs: clock.now() + 60_000, priority: "high" as const };
     h.emulator.configure({ fault500: 1 });
-    const err = await sender(clock).send({ ...create, form: form() }).catch((e: Error) => e);
+    const err = await failure(sender(clock).send({ ...create, form: form() }));
     expect(err.name).toBe("ImagineServerError");
     expect(clock.sleeps).toEqual([]);
     h.emulator.configure({ fault500: 0, fault429: 1 });
-    const limited = await sender(clock).send({ ...create, form: form(), deadlineMs: clock.now() + 1500 }).catch((e: Error) => e);
+    const limited = await failure(sender(clock).send({ ...create, form: form(), deadlineMs: clock.now() + 1500 }));
     h.emulator.configure({ fault429: 0 });
     expect(limited).toBeInstanceOf(ImagineTimeoutError);
     expect(clock.sleeps).toEqual([1000]);
