@@ -1,4 +1,10 @@
 import { Priority } from "./budget";
+import {
+    ImagineConnectionError,
+    ImagineError,
+    ImagineGenerationUncertainError,
+    ImagineServerError,
+} from "./errors";
 import { ImagineProtocolError, ImagineRouteNotFoundError, ImagineVideoNotFoundError } from "./errors";
 import { RequestSender } from "./request-sender";
 import { parseStatusPayload, VideoStatus } from "./status";
@@ -17,6 +23,21 @@ export interface GenerationRequest {
     image?: ImageUpload;
     /** Extra form fields passed through as they are. */
     extraParams?: Record<string, string>;
+}
+
+/** Whether a failed generation request may have reached the vendor and been accepted. */
+function mayHaveAccepted(e: unknown): boolean {
+    return (e instanceof ImagineConnectionError && e.requestMayHaveArrived) || (e instanceof ImagineServerError && e.httpStatus !== 503);
+}
+
+function uncertain(e: ImagineError): ImagineGenerationUncertainError {
+    return new ImagineGenerationUncertainError(
+        `${e.problem} The Imagine API may have accepted this generation before its answer was lost; if so, a video ` +
+            "exists that this stack does not record (the API cannot list videos to find it). Running `pulumi up` " +
+            "again starts a new generation. To be sure nothing stays paid for, look for a video with this prompt in " +
+            "the Imagine dashboard and hand its id to a Video with `adoptVideoId`, so that `pulumi destroy` deletes it.",
+        { httpStatus: e.httpStatus, vendorCode: e.vendorCode, vendorMessage: e.vendorMessage, operation: e.operation, problem: e.problem },
+    );
 }
 
 interface Route {
@@ -64,7 +85,12 @@ export class ImagineClient {
             form.append("file", new Blob([req.image.bytes], { type: req.image.contentType }), req.image.filename);
         }
         const path = req.image ? "/v2/video/image-to-video" : "/v2/video/text-to-video";
-        const body = await this.sender.send({ method: "POST", path, form, idempotent: false, deadlineMs, priority: "high" });
+        let body: unknown;
+        try {
+            body = await this.sender.send({ method: "POST", path, form, idempotent: false, deadlineMs, priority: "high" });
+        } catch (e) {
+            throw mayHaveAccepted(e) ? uncertain(e as ImagineError) : e;
+        }
         const id = (body as { id?: unknown }).id;
         if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
             throw new ImagineProtocolError(`POST ${path}: the answer has no video id`, { operation: `POST ${path}` });

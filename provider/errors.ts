@@ -12,6 +12,8 @@ export interface ImagineErrorDetails {
     vendorMessage?: string;
     /** What was being done, e.g. "DELETE /v2/video/delete/abc". */
     operation?: string;
+    /** What happened, without the advice of the message (for errors that wrap this one). */
+    problem?: string;
 }
 
 /** Base class: anything the Imagine API or our client of it reports. */
@@ -20,6 +22,7 @@ export class ImagineError extends Error {
     readonly vendorCode?: number;
     readonly vendorMessage?: string;
     readonly operation?: string;
+    readonly problem: string;
 
     constructor(message: string, details: ImagineErrorDetails = {}) {
         super(message);
@@ -28,6 +31,7 @@ export class ImagineError extends Error {
         this.vendorCode = details.vendorCode;
         this.vendorMessage = details.vendorMessage;
         this.operation = details.operation;
+        this.problem = details.problem ?? message;
     }
 }
 
@@ -79,6 +83,13 @@ export class ImagineConnectionError extends ImagineError {
 
 /** A wait (for a generation to end, or for a retried request to succeed) ran past its deadline. */
 export class ImagineTimeoutError extends ImagineError {}
+
+/**
+ * A generation request failed in a way that may hide a video the vendor accepted (the answer was
+ * lost: reset, timeout, a 500). It is not repeated, since that could pay for a second video; the
+ * message says how to find and adopt a stray video.
+ */
+export class ImagineGenerationUncertainError extends ImagineError {}
 
 /** A 2xx answer that is not the vendor's JSON: most often `imagine:baseUrl` points at another server. */
 export class ImagineProtocolError extends ImagineError {}

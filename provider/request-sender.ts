@@ -145,10 +145,10 @@ export class RequestSender {
         const what = timedOut
             ? `no answer within ${Math.round(this.options.requestTimeoutMs / 1000)} s`
             : `${code || "network error"}: ${reason}`;
+        const problem = `${operation}: could not get an answer from the Imagine API at ${this.options.baseUrl} (${what}).`;
         return new ImagineConnectionError(
-            `${operation}: could not get an answer from the Imagine API at ${this.options.baseUrl} (${what}). ` +
-                "Check imagine:baseUrl (or IMAGINE_BASE_URL) and the network; the command can be run again.",
-            { operation, requestMayHaveArrived: !NEVER_REACHED.has(code) },
+            `${problem} Check imagine:baseUrl (or IMAGINE_BASE_URL) and the network; the command can be run again.`,
+            { operation, problem, requestMayHaveArrived: !NEVER_REACHED.has(code) },
         );
     }
 }

@@ -124,10 +124,8 @@ export function errorFromResponse(
         return new ImagineConflictError(`${operation}: the video is busy (${said}).`, details);
     }
     if (httpStatus >= 500 || code === 1200 || code === 1201) {
-        return new ImagineServerError(
-            `${operation}: the Imagine API failed (${said}). This is on the vendor's side; run the command again later.`,
-            details,
-        );
+        const problem = `${operation}: the Imagine API failed (${said}).`;
+        return new ImagineServerError(`${problem} This is on the vendor's side; run the command again later.`, { ...details, problem });
     }
     if (httpStatus === 413) {
         return new ImagineInvalidRequestError(

@@ -16,7 +16,6 @@ import * as path from "path";
 import * as zlib from "zlib";
 import { EngineStack, OperationResult } from "../test/engine";
 import { EmulatorProcess, freePort, storeFacts } from "./chaos-emulator";
-import { applyEnginePatch } from "./chaos-engine";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROGRAM_DIR = path.join(ROOT, "test", "lifecycle", "fixtures", "videos");
@@ -36,9 +35,6 @@ const OUT = path.resolve(arg("out", path.join(os.tmpdir(), "chaos-results.json")
 const KEEP_CHECKPOINT = arg("keep-checkpoint", "");
 /** Optional: a folder for each operation's captured output (token redacted), to investigate failures. */
 const DEBUG_DIR = arg("debug-dir", "");
-/** Without it, the engine stand-in SIGKILLs the provider with steps in flight after a failed step (see chaos-engine.ts). */
-const ENGINE_PATCH = !process.argv.includes("--no-engine-patch");
-if (ENGINE_PATCH) applyEnginePatch();
 /** Real ms the emulator stays down after a kill -9. */
 const DOWN_MS = Number(arg("down-ms", "1500"));
 /** Kill during up once this share of the generations of the first attempt were answered, or after KILL_UP_MS. */
@@ -216,9 +212,6 @@ async function main(): Promise<number> {
     emu = new EmulatorProcess(port, dataDir, TOKEN, CHAOS_SWITCHES);
     // First start without faults or failures, to make the videos to adopt (as made elsewhere, and finished).
     await emu.start(BASE_SWITCHES);
-    say(ENGINE_PATCH
-        ? "engine stand-in adjusted to wait for the steps in flight after a failed step, as the engine does (scripts/chaos-engine.ts; --no-engine-patch to run it as is)"
-        : "engine stand-in as is (--no-engine-patch): it SIGKILLs the provider with steps in flight after a failed step");
     say(`${clock()} emulator (child pid) on ${emu.url}, data in a temp folder`);
 
     const nAdopted = Math.max(1, Math.round(K * 0.1));
@@ -370,7 +363,6 @@ async function main(): Promise<number> {
     ];
     const results = {
         videos: K, text: nText, image: nImage, adopted: nAdopted,
-        enginePatch: ENGINE_PATCH,
         createdOnVendor: facts.generations - nAdopted,
         createdOnVendorIncludingAdopted: facts.generations,
         createdOnVendorCountedFromStats: createdFromStats - nAdopted,

@@ -27,6 +27,29 @@ export class Deployment {
     /** Set when the operation is over (finished, failed or timed out): nothing more may run or be saved. */
     stopped = false;
     private provider?: Promise<ProviderClient>;
+    private running = 0;
+    private idleWaiters: (() => void)[] = [];
+
+    /**
+     * Runs one resource step. After a failed step the engine starts no new step, but lets the steps
+     * already running finish and records their results before it stops the provider: `idle()` is
+     * that moment.
+     */
+    async track<T>(step: () => Promise<T>): Promise<T> {
+        this.running++;
+        try {
+            return await step();
+        } finally {
+            if (--this.running === 0) {
+                for (const resolve of this.idleWaiters.splice(0)) resolve();
+            }
+        }
+    }
+
+    /** Resolves once no step is running. */
+    idle(): Promise<void> {
+        return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+    }
 
     constructor(readonly ctx: DeploymentContext) {}
 

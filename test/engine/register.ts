@@ -64,8 +64,12 @@ export class RegisterHandler implements MonitorHandler {
     }
 
     async registerResource(req: resproto.RegisterResourceRequest): Promise<resproto.RegisterResourceResponse> {
+        if (this.d.failed) throw shutdownError();
+        return this.d.track(() => this.register(req));
+    }
+
+    private async register(req: resproto.RegisterResourceRequest): Promise<resproto.RegisterResourceResponse> {
         const d = this.d;
-        if (d.failed) throw shutdownError();
         const type = req.getType();
         const urn = makeUrn(d.ctx.stack, d.ctx.project, req.getParent() || undefined, type, req.getName());
         if (this.registered.has(urn)) {

@@ -146,6 +146,8 @@ export class EngineStack {
                 })(),
             ]);
             if (code === "stopped") await program.stop();
+            // Steps already running finish and are recorded (a video being made must reach the state).
+            await d.idle();
             if (d.failed || d.stopped) return false;
             if (code !== 0) {
                 if (!engine.diagnostics.some((x) => x.severity === "error")) d.errors.push(`program exited with code ${code}`);

@@ -84,6 +84,21 @@ it("5c. the next up waits again for a video whose earlier wait timed out, withou
     expectOk(await s.stack.destroy());
 });
 
+it("5d. when one video fails, a video still being made beside it is waited for and recorded, not lost", async () => {
+    // 720 emulated seconds at 90x: the slow one takes 8 s, longer than the program's grace after a
+    // failure (5 s); the bad one is refused at once.
+    s.emulator.configure({ clockSpeed: 90 });
+    s.setVideos([{ name: "slow", prompt: "a slow one", style: "kling-1.0-pro" }, { name: "bad", prompt: "refused", style: "no-such-style" }]);
+    const up = await s.stack.up();
+    expect(up.ok).toBe(false);
+    expect(up.errors.join("\n")).toContain("style");
+    expect(s.videos().map((v) => v.urn.split("::").pop())).toEqual(["slow"]);
+    expect(s.videos()[0].outputs.status).toBe("finished");
+    expect((await s.emulator.stats()).videosStored).toBe(1);
+    expectOk(await s.stack.destroy());
+    expect((await s.emulator.stats()).videosStored).toBe(0);
+});
+
 it("7. adoptVideoId: a video made outside Pulumi is adopted, not regenerated, and deleted by destroy", async () => {
     const form = new FormData();
     form.append("prompt", "made by a script");

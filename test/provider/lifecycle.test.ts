@@ -92,6 +92,22 @@ describe("create", () => {
         expect((await h.emulator.stats()).videosStored).toBe(0);
     });
 
+    it.each([
+        ["a 500", { fault500: 1 }],
+        ["a dropped connection", { faultReset: 1 }],
+    ])("after %s on the generation request, does not repeat it and says how to find a stray video", async (_what, fault) => {
+        const p = await h.handlers();
+        h.emulator.configure(fault);
+        const err = (await createFailure(p, text)) as unknown as { name: string; message: string; id?: string };
+        h.emulator.configure({ fault500: 0, faultReset: 0 });
+        expect(err.name).toBe("ImagineGenerationUncertainError");
+        expect(err.id).toBeUndefined();
+        expect(err.message).toContain("may have accepted this generation");
+        expect(err.message).toContain("adoptVideoId");
+        expect(err.message).not.toContain("run the command again");
+        expect(countRequests(await h.emulator.stats(), /to-video/)).toBe(1);
+    });
+
     it("fails without recording anything when the vendor refuses the generation (no credits)", async () => {
         h.emulator.configure({ credits: 0 });
         const p = await h.handlers();
