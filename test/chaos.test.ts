@@ -9,29 +9,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { processesWithMarker, waitUntilGone } from "./process-marker";
+
 const ROOT = path.resolve(__dirname, "..");
-
-function processesWithMarker(marker: string): number[] {
-    const found: number[] = [];
-    for (const e of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
-        try {
-            if (fs.readFileSync(`/proc/${e}/environ`, "utf8").includes(`CHAOS_TEST_MARKER=${marker}`)) found.push(Number(e));
-        } catch {
-            /* gone, or not ours */
-        }
-    }
-    return found;
-}
-
-async function waitUntilGone(marker: string, ms = 5000): Promise<number[]> {
-    const end = Date.now() + ms;
-    let left = processesWithMarker(marker);
-    while (left.length && Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 100));
-        left = processesWithMarker(marker);
-    }
-    return left;
-}
 
 it("npm run chaos -- --videos 10: converges through faults and kill -9, loses nothing, leaks nothing, shows no token", async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-chaos-test-"));
@@ -80,10 +60,10 @@ it("npm run chaos -- --videos 10: converges through faults and kill -9, loses no
         for (const text of [run.output, state, fs.readFileSync(out, "utf8")]) expect(text).not.toContain(token);
 
         // Nothing left: no process started by the run, nothing in its temp folder but ts-node's shared cache.
-        expect(await waitUntilGone(marker)).toEqual([]);
+        expect(await waitUntilGone("CHAOS_TEST_MARKER", marker)).toEqual([]);
         expect(fs.readdirSync(tmp).filter((n) => !n.startsWith("v8-compile-cache"))).toEqual([]);
     } finally {
-        for (const pid of processesWithMarker(marker)) {
+        for (const pid of processesWithMarker("CHAOS_TEST_MARKER", marker)) {
             try {
                 process.kill(pid, "SIGKILL");
             } catch {

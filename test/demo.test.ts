@@ -6,22 +6,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { processesWithMarker, waitUntilGone } from "./process-marker";
+
 const ROOT = path.resolve(__dirname, "..");
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; output: string; lines: { at: number; text: string }[] }
-
-/** Processes (of any parentage) whose environment carries the marker: the demo and all it started. */
-function processesWithMarker(marker: string): number[] {
-    const found: number[] = [];
-    for (const e of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
-        try {
-            if (fs.readFileSync(`/proc/${e}/environ`, "utf8").includes(`DEMO_TEST_MARKER=${marker}`)) found.push(Number(e));
-        } catch {
-            /* gone, or not ours */
-        }
-    }
-    return found;
-}
 
 /**
  * What is left in the TMPDIR given to the demo, except the shared compile cache ts-node (`v8-compile-cache-lib`)
@@ -29,16 +18,6 @@ function processesWithMarker(marker: string): number[] {
  */
 function leftInTmp(tmp: string): string[] {
     return fs.readdirSync(tmp).filter((n) => !n.startsWith("v8-compile-cache"));
-}
-
-async function waitUntilGone(marker: string, ms = 5000): Promise<number[]> {
-    const end = Date.now() + ms;
-    let left = processesWithMarker(marker);
-    while (left.length && Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 100));
-        left = processesWithMarker(marker);
-    }
-    return left;
 }
 
 function runDemo(env: Record<string, string>, onLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
@@ -112,7 +91,7 @@ describe("npm run demo", () => {
 
         expect(text).not.toContain(token);
         expect(text).not.toContain(leak);
-        expect(await waitUntilGone(marker)).toEqual([]);
+        expect(await waitUntilGone("DEMO_TEST_MARKER", marker)).toEqual([]);
         expect(leftInTmp(tmp)).toEqual([]);
     }, 90000);
 
@@ -127,7 +106,7 @@ describe("npm run demo", () => {
         expect(sent).toBe(true);
         expect({ code: run.code, text: run.output }).toEqual({ code: 143, text: expect.stringContaining("SIGTERM: stopping") });
         expect(run.output).not.toContain(token);
-        expect(await waitUntilGone(marker)).toEqual([]);
+        expect(await waitUntilGone("DEMO_TEST_MARKER", marker)).toEqual([]);
         expect(leftInTmp(tmp)).toEqual([]);
     }, 90000);
 });
