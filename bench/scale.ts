@@ -26,7 +26,6 @@ const { values: args } = parseArgs({
 const SMALL = args.small === true;
 const OUT = args.out ?? path.join(__dirname, "results.json");
 const ROOT = path.resolve(__dirname, "..");
-const MINUTE = 60_000;
 
 interface Env {
     emulator: RunningEmulator;

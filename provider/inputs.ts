@@ -2,20 +2,6 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
-/** The resource's inputs as the provider receives them (after `check`). */
-export interface VideoInputs {
-    prompt?: string;
-    style?: string;
-    aspectRatio?: string;
-    imagePath?: string;
-    extraParams?: Record<string, string>;
-    waitForCompletion?: boolean;
-    timeoutMinutes?: number;
-    adoptVideoId?: string;
-    /** Computed by `check`: sha256 of the image file, so a changed file replaces the video. */
-    imageDigest?: string;
-}
-
 export interface CheckFailure {
     property: string;
     reason: string;

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { processesWithMarker, waitUntilGone } from "./process-marker";
+import { waitUntilGone } from "./process-marker";
 
 const ROOT = path.resolve(__dirname, "..");
 

@@ -2,7 +2,7 @@
 // create errors, delete failures.
 import * as fs from "fs";
 import * as path from "path";
-import { filesStack, expectOk, explain, ops } from "./helpers";
+import { filesStack, expectOk, ops } from "./helpers";
 
 describe("engine stand-in: preview and failures", () => {
     const stacks: { dir: string }[] = [];
