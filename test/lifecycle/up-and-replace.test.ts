@@ -24,6 +24,13 @@ afterAll(async () => stop());
 describe("up, up again, replace, destroy", () => {
     let firstTextId: string;
 
+    it("0. preview shows what up would create, and makes no vendor request", async () => {
+        const r = expectOk(await s.stack.preview());
+        expect(opsOf(r)).toEqual(["create image", "create text"]);
+        expect((await s.emulator.stats()).requestsTotal).toBe(0);
+        expect(s.videos()).toEqual([]);
+    });
+
     it("1. up creates a text video and an image video, with outputs set and result URLs secret", async () => {
         const r = expectOk(await s.stack.up());
         expect(opsOf(r)).toEqual(["create image", "create text"]);
