@@ -1,7 +1,7 @@
 /** Signed file URLs (missing, wrong, expired, valid), real bytes on disk, delete removing them, bytesStored. */
 import fs from "node:fs";
 import path from "node:path";
-import { call, createVideo, expectError, FakeClock, filesOnDisk, PNG, remove, start, status, tempDir, type Harness, auth, form } from "./helpers";
+import { call, createVideo, expectError, FakeClock, filesOnDisk, PNG, remove, start, status, tempDir, type Harness, auth, form, finishedVideo } from "./helpers";
 
 const clock = new FakeClock();
 let h: Harness;
@@ -12,16 +12,8 @@ afterEach(async () => {
   await h.stop();
 });
 
-async function finishedVideo(): Promise<{ id: string; generation: string; thumbnail: string }> {
-  const id = await createVideo(h.emu);
-  clock.advance(10);
-  const video = (await status(h.emu, id)).json.video;
-  expect(video.status).toBe("finished");
-  return { id, generation: video.url.generation, thumbnail: video.url.thumbnail };
-}
-
 test("a valid signed URL serves the real bytes on disk (MP4 box and PNG magic)", async () => {
-  const { id, generation, thumbnail } = await finishedVideo();
+  const { id, generation, thumbnail } = await finishedVideo(h.emu, clock, 10);
   const video = await fetch(generation);
   expect(video.status).toBe(200);
   expect(video.headers.get("content-type")).toBe("video/mp4");
@@ -36,7 +28,7 @@ test("a valid signed URL serves the real bytes on disk (MP4 box and PNG magic)",
 });
 
 test("missing, wrong and expired signatures -> 403 with the error body", async () => {
-  const { id, generation } = await finishedVideo();
+  const { id, generation } = await finishedVideo(h.emu, clock, 10);
   expectError(await call(`${h.emu.url}/files/${id}/video.mp4`), 403, 1105);
   const url = new URL(generation);
   url.searchParams.set("signature", "0".repeat(64));
@@ -60,8 +52,8 @@ test("no file URL before the video has finished", async () => {
 });
 
 test("delete removes the files from disk; the old URL then answers 404; bytesStored back to 0", async () => {
-  const a = await finishedVideo();
-  const b = await finishedVideo();
+  const a = await finishedVideo(h.emu, clock, 10);
+  const b = await finishedVideo(h.emu, clock, 10);
   const withImage = await call(`${h.emu.url}/v2/video/image-to-video`, {
     method: "POST",
     headers: auth(),
@@ -80,7 +72,7 @@ test("delete removes the files from disk; the old URL then answers 404; bytesSto
 });
 
 test("a URL signed before a restart is still valid after it (secret kept in the data folder)", async () => {
-  const { generation } = await finishedVideo();
+  const { generation } = await finishedVideo(h.emu, clock, 10);
   await h.stop();
   h = await start({ dataDir: h.dataDir, now: clock.now, processingSeconds: 10, urlTtlSeconds: 600 });
   const again = await fetch(generation.replace(/127\.0\.0\.1:\d+/, new URL(h.emu.url).host));

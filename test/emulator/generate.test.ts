@@ -140,18 +140,12 @@ describe("uploads too large -> 413, nothing written", () => {
     expect((await h.emu.stats()).videosStored).toBe(0);
   });
 
-  test("a declared length far over the limit is refused before the body is read", async () => {
-    // Send only the headers of a 50 MB upload: the answer must come without the body being sent.
+  /** Sends an upload's headers and the first chunks but never ends it: the answer must come anyway. */
+  function unfinishedUpload(headers: Record<string, string>, chunks: (string | Buffer)[]): Promise<{ status: number; body: string }> {
     const url = new URL(h.emu.url);
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: "POST",
-          path: "/v2/video/image-to-video",
-          headers: { ...auth(), "content-type": "multipart/form-data; boundary=B", "content-length": String(50 * 1024 * 1024) },
-        },
+        { host: url.hostname, port: url.port, method: "POST", path: "/v2/video/image-to-video", headers: { ...auth(), "content-type": "multipart/form-data; boundary=B", ...headers } },
         (res) => {
           let body = "";
           res.on("data", (c) => (body += c));
@@ -159,35 +153,24 @@ describe("uploads too large -> 413, nothing written", () => {
         },
       );
       req.on("error", reject);
-      req.write("--B\r\n");
+      for (const c of chunks) req.write(c);
     });
+  }
+
+  test("a declared length far over the limit is refused before the body is read", async () => {
+    // Send only the headers of a 50 MB upload: the answer must come without the body being sent.
+    const answer = await unfinishedUpload({ "content-length": String(50 * 1024 * 1024) }, ["--B\r\n"]);
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ status: "error", code: 1100 });
     expect(filesOnDisk(h.dataDir)).toEqual([]);
   });
 
   test("a chunked upload (no declared length) gets 413 as soon as it passes the limit, before it ends", async () => {
-    const url = new URL(h.emu.url);
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: "POST",
-          path: "/v2/video/image-to-video",
-          headers: { ...auth(), "content-type": "multipart/form-data; boundary=B", "transfer-encoding": "chunked" },
-        },
-        (res) => {
-          let body = "";
-          res.on("data", (c) => (body += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on("error", reject);
-      req.write('--B\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n');
-      req.write(PNG);
-      req.write(Buffer.alloc(5000, 1)); // over the 1,000-byte limit; the request is never ended
-    });
+    const answer = await unfinishedUpload({ "transfer-encoding": "chunked" }, [
+      '--B\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n',
+      PNG,
+      Buffer.alloc(5000, 1), // over the 1,000-byte limit; the request is never ended
+    ]);
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ status: "error", code: 1100 });
     expect(filesOnDisk(h.dataDir)).toEqual([]);

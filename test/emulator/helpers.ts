@@ -115,3 +115,12 @@ export function filesOnDisk(dataDir: string): string[] {
   if (!fs.existsSync(root)) return [];
   return (fs.readdirSync(root, { recursive: true }) as string[]).filter((p) => fs.statSync(path.join(root, p)).isFile());
 }
+
+/** Creates a video and moves `clock` past its processing time; returns its signed file URLs. */
+export async function finishedVideo(emu: RunningEmulator, clock: FakeClock, processingSeconds: number): Promise<{ id: string; generation: string; thumbnail: string }> {
+  const id = await createVideo(emu);
+  clock.advance(processingSeconds + 1);
+  const video = (await status(emu, id)).json.video;
+  if (video.status !== "finished") throw new Error(`video ${id} is ${video.status}, not finished`);
+  return { id, generation: video.url.generation, thumbnail: video.url.thumbnail };
+}

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { auth, call, createVideo, expectError, FakeClock, filesOnDisk, OTHER_KEY, PNG, start, status, type Harness } from "./helpers";
+import { auth, call, createVideo, expectError, FakeClock, filesOnDisk, OTHER_KEY, PNG, start, status, type Harness, finishedVideo } from "./helpers";
 
 jest.setTimeout(60_000);
 
@@ -21,14 +21,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.stop();
 });
-
-async function finishedVideo(): Promise<{ id: string; generation: string; thumbnail: string }> {
-  const id = await createVideo(h.emu);
-  clock.advance(11);
-  const video = (await status(h.emu, id)).json.video;
-  expect(video.status).toBe("finished");
-  return { id, generation: video.url.generation, thumbnail: video.url.thumbnail };
-}
 
 /** A request with the path sent exactly as given (fetch would normalise dots and encodings). */
 function raw(method: string, rawPath: string, headers: Record<string, string> = auth()): Promise<{ status: number; body: string }> {
@@ -62,7 +54,7 @@ function folderBytes(dir: string): number {
 
 describe("another key", () => {
   test("can neither read (3 status forms x GET/POST) nor delete (DELETE/POST) a video, and learns nothing: the answers equal an unknown id's", async () => {
-    const mine = await finishedVideo();
+    const mine = await finishedVideo(h.emu, clock, 10);
     const forms = (id: string) => [`/v2/video/${id}/status`, `/v2/video/status/${id}`, `/v2/assets/${id}/status`];
     const unknown = "0b7f3c2e-1d4a-4b8e-9c1f-2a3b4c5d6e7f";
     const attempts: [string, (id: string) => string][] = [
@@ -89,8 +81,8 @@ describe("another key", () => {
 
 describe("signed file URLs", () => {
   test("another video's valid signature, a signature without expires, and a polluted query are refused with 403", async () => {
-    const a = await finishedVideo();
-    const b = await finishedVideo();
+    const a = await finishedVideo(h.emu, clock, 10);
+    const b = await finishedVideo(h.emu, clock, 10);
     const bUrl = new URL(b.generation);
     const aUrl = new URL(a.generation);
     const refused = [
@@ -108,7 +100,7 @@ describe("signed file URLs", () => {
   });
 
   test("no signature, a wrong one and an expired one are refused (403 body) for the thumbnail too", async () => {
-    const a = await finishedVideo();
+    const a = await finishedVideo(h.emu, clock, 10);
     const url = new URL(a.thumbnail);
     expectError(await call(`${h.emu.url}/files/${a.id}/thumbnail.png`), 403, 1105);
     url.searchParams.set("signature", "f".repeat(64));
@@ -145,7 +137,7 @@ describe("hostile ids on every id route", () => {
   ];
 
   test.each(ids)("%s: 4xx with an error body on all 8 routes, never 5xx; the emulator stays healthy and nothing is deleted", async (_name, id) => {
-    const mine = await finishedVideo();
+    const mine = await finishedVideo(h.emu, clock, 10);
     for (const [method, pathOf] of routes) {
       const answer = await raw(method, pathOf(id));
       const where = `${method} ${pathOf(id).slice(0, 60)}`;
