@@ -1,4 +1,4 @@
 export { Video } from "./video";
-export type { VideoArgs } from "./video";
+export type { VideoArgs, VideoIdentity } from "./video";
 export * from "./errors";
 export { SETTINGS as settingKeys } from "./settings";

@@ -30,7 +30,7 @@ export interface OperationContext {
 /** The names of the resource's inputs, as stored among its outputs too. */
 export const INPUT_KEYS = [
     "prompt", "style", "aspectRatio", "imagePath", "extraParams",
-    "waitForCompletion", "timeoutMinutes", "adoptVideoId", "imageDigest",
+    "waitForCompletion", "timeoutMinutes", "adoptVideoId", "imageDigest", "identity",
 ] as const;
 
 /**

@@ -21,6 +21,13 @@ export interface VideoArgs {
     adoptVideoId?: pulumi.Input<string>;
 }
 
+/** The resource's identity as the provider records it (absent from videos created before 0.2). */
+export interface VideoIdentity {
+    project: string;
+    stack: string;
+    name: string;
+}
+
 /**
  * An AI-generated video of the Imagine API. `pulumi up` starts the generation and waits for it;
  * `pulumi refresh` reads its status; `pulumi destroy`, or removing the resource, deletes it
@@ -47,10 +54,15 @@ export class Video extends pulumi.dynamic.Resource {
     declare public readonly aspectRatio: pulumi.Output<string | undefined>;
     declare public readonly imagePath: pulumi.Output<string | undefined>;
     declare public readonly adoptVideoId: pulumi.Output<string | undefined>;
+    /** Where this resource lives (project, stack, resource name), recorded for deletion receipts and the ledger of accepted generations. */
+    declare public readonly identity: pulumi.Output<VideoIdentity>;
 
     constructor(name: string, args: VideoArgs, opts?: pulumi.CustomResourceOptions) {
         const props = {
             ...args,
+            // The provider's methods never see the URN: the resource's identity travels as an input.
+            // Not a defining input: it never causes a replacement (see diff.ts).
+            identity: { project: pulumi.getProject(), stack: pulumi.getStack(), name } satisfies VideoIdentity,
             videoId: undefined,
             status: undefined,
             videoUrl: undefined,

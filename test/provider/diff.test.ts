@@ -30,6 +30,12 @@ describe("diffVideo", () => {
         expect(diffVideo({ adoptVideoId: "x", status: "failed" }, { adoptVideoId: "x" }).changes).toBe(false);
     });
 
+    it("never changes anything for the resource's identity: state of earlier releases has none, an upgrade replaces nothing", () => {
+        const identity = { project: "p", stack: "dev", name: "intro" };
+        expect(diffVideo(olds, { ...olds, identity })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(diffVideo({ ...olds, identity }, { ...olds, identity: { ...identity, name: "renamed" } }).changes).toBe(false);
+    });
+
     it("treats an unknown value as a change", () => {
         expect(diffVideo(olds, { ...olds, prompt: UNKNOWN }).replaces).toEqual(["prompt"]);
     });
