@@ -1,6 +1,6 @@
 /**
  * Benchmark (not a test): status-route throughput of the emulator.
- * Spawns the CLI (bin/imagine-emulator.js, built dist/) in its own process on a temp folder, creates
+ * Spawns the CLI (emulator/bin/imagine-emulator.js, built emulator/dist/) in its own process on a temp folder, creates
  * videos, then hammers GET /v2/video/{id}/status with N concurrent keep-alive clients for D seconds and
  * prints requests/second and latency p50/p99 as a table and as JSON.
  * Usage: npm run bench:emulator [-- --concurrency 32 --seconds 10 --videos 50]
@@ -22,7 +22,7 @@ const seconds = Number(values.seconds);
 const videoCount = Number(values.videos);
 
 async function startCli(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const bin = path.join(__dirname, "..", "bin", "imagine-emulator.js");
+  const bin = path.join(__dirname, "..", "emulator", "bin", "imagine-emulator.js");
   const child = spawn(process.execPath, [bin, "--port", "0", "--data-dir", dataDir, "--token", TOKEN, "--clock-speed", "7200"], {
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
-import { EmulatorOptions, RunningEmulator, startEmulator } from "../emulator";
+import { EmulatorOptions, RunningEmulator, startEmulator } from "imagine-api-emulator";
 import { Clock, scaledClock, systemClock } from "../provider/clock";
 import { createHandlers, VideoHandlers } from "../provider/handlers";
 import { startVideoStack, VIDEO_TYPE } from "../test/lifecycle/stack-harness";

@@ -1,4 +1,4 @@
-// The emulator of the chaos run as a child process (the CLI, bin/imagine-emulator.js), so it can be
+// The emulator of the chaos run as a child process (the CLI, emulator/bin/imagine-emulator.js), so it can be
 // `kill -9`'d and started again on the same port and data folder. Counts of vendor requests are summed
 // over its lifetimes: the stats of a lifetime are read just before it is killed (a `kill -9` loses only
 // the requests answered between that read and the kill; the exact number of generations comes from the
@@ -80,7 +80,7 @@ export class EmulatorProcess {
 
     /** Starts the CLI (the token goes on its command line: the CLI has no other way to take it). */
     async start(extra: string[] = this.switches): Promise<void> {
-        const args = [path.join(ROOT, "bin", "imagine-emulator.js"), "--port", String(this.port), "--data-dir", this.dataDir, "--token", this.token, ...extra];
+        const args = [path.join(ROOT, "emulator", "bin", "imagine-emulator.js"), "--port", String(this.port), "--data-dir", this.dataDir, "--token", this.token, ...extra];
         const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
         this.proc = p;
         this.starts++;

@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { startEmulator, RunningEmulator } from "../emulator";
+import { startEmulator, RunningEmulator } from "imagine-api-emulator";
 import { EngineStack, findPulumiCli, OperationResult, PulumiCliStack, stopPulumiCliProcesses } from "../test/engine";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -1,8 +1,8 @@
-/** Spawns the real CLI (bin/imagine-emulator.js) and reads its first stdout line. */
+/** Spawns the real CLI (emulator/bin/imagine-emulator.js) and reads its first stdout line. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 
-export const BIN = path.join(__dirname, "..", "..", "bin", "imagine-emulator.js");
+export const BIN = path.join(__dirname, "..", "..", "emulator", "bin", "imagine-emulator.js");
 export const FIRST_LINE = /^imagine-emulator listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
 
 export interface CliRun {
@@ -13,8 +13,9 @@ export interface CliRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnCli(args: string[]): Promise<CliRun> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+/** Starts the CLI at `bin` (default: this repository's) with `args`, and waits for its first line. */
+export async function spawnCli(args: string[], bin = BIN, options: { cwd?: string } = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["pipe", "pipe", "pipe"], cwd: options.cwd });
   let err = "";
   child.stderr.on("data", (c) => (err += c));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

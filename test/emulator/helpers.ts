@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator";
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "imagine-api-emulator";
 
 export const KEY = "vk-test0000000000000000000000000000000000000001";
 export const OTHER_KEY = "vk-test0000000000000000000000000000000000000002";

@@ -155,7 +155,7 @@ describe("ownership", () => {
 
 describe("bodiless POSTs with a client-added Content-Type", () => {
   it("status and delete by POST ignore a form-urlencoded or JSON body, as the vendor does", async () => {
-    const { startEmulator } = await import("../../emulator");
+    const { startEmulator } = await import("imagine-api-emulator");
     const fs = await import("fs");
     const os = await import("os");
     const path = await import("path");

@@ -2,7 +2,7 @@ import axios from "axios";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EmulatorOptions, RunningEmulator, startEmulator } from "../../emulator";
+import { EmulatorOptions, RunningEmulator, startEmulator } from "imagine-api-emulator";
 import { EngineStack, OperationResult, ResourceState } from "../engine";
 
 /** The API key of every lifecycle stack; IMAGINE_TEST_TOKEN overrides it (the secret scan runs these tests with its own canary). */

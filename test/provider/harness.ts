@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { startEmulator, RunningEmulator, EmulatorOptions } from "../../emulator";
+import { startEmulator, RunningEmulator, EmulatorOptions } from "imagine-api-emulator";
 import { createHandlers, HandlerDependencies, VideoHandlers } from "../../provider/handlers";
 
 export const TOKEN = "vk-canaryTOKEN0123456789abcdefghijklmnopqrstuvwxyzAB";

@@ -10,7 +10,7 @@ import { randomInt } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { startEmulator } from "../../emulator";
+import { startEmulator } from "imagine-api-emulator";
 import { OperationResult, SECRET_SIG, SPECIAL_SIG_KEY } from "../engine";
 import { expectOk, FIXTURE, VideoStack } from "../lifecycle/stack-harness";
 
