@@ -1,6 +1,6 @@
 // Deleting resources in reverse dependency order (removed resources at the end of `up`, replaced
-// resources waiting for their delete, everything on `destroy`). A failed delete leaves the resource and
-// everything it depends on in state; independent resources are still deleted.
+// resources waiting for their delete, everything on `destroy`), independent ones in parallel as the
+// engine does. A failed delete leaves the resource and everything it depends on in state.
 import { ResourceState } from "./checkpoint";
 import { Deployment, errorText, label } from "./deployment";
 import { ProviderError } from "./provider-client";
@@ -24,30 +24,52 @@ export function protectedMessage(urn: string): string {
     );
 }
 
-/** Deletes `targets` (entries of the state), dependents first, one at a time. Returns true when all went. */
-export async function deleteInReverseOrder(d: Deployment, targets: ResourceState[]): Promise<boolean> {
-    const pending = new Set(targets);
-    let allOk = true;
-    for (;;) {
-        let progressed = false;
-        // Later entries of the state depend on earlier ones, so walk from the end.
-        for (const r of [...pending].reverse()) {
-            if (d.stopped) return false;
-            // Targets that depend on r and are still in state (not yet deleted, or failed to delete).
-            const dependents = targets.filter((o) => o !== r && d.resources.includes(o) && dependenciesOf(o).has(r.urn));
-            if (dependents.length === 0) {
-                pending.delete(r);
-                progressed = true;
-                if (!(await deleteOne(d, r))) allOk = false;
-            } else if (dependents.every((o) => !pending.has(o))) {
-                pending.delete(r); // a dependent failed to go: r must stay too
-                progressed = true;
-                allOk = false;
-            }
-        }
-        if (!progressed) break;
+/**
+ * Deletes `targets` (entries of the state) as the engine does: in antichains, dependents before what
+ * they depend on, every delete of an antichain in flight at once (`parallel` caps them, like
+ * `pulumi destroy --parallel N`; the CLI's default is unbounded). After an antichain with a failed
+ * delete no further antichain starts: the failed resource and everything it depends on stay in state.
+ * Returns true when every target went.
+ */
+export async function deleteInReverseOrder(d: Deployment, targets: ResourceState[], parallel = Infinity): Promise<boolean> {
+    for (const antichain of deleteAntichains(targets)) {
+        if (d.stopped) return false;
+        const results = await runCapped(antichain, parallel, (r) => (d.stopped ? Promise.resolve(false) : deleteOne(d, r)));
+        if (results.includes(false)) return false;
     }
-    return allOk && pending.size === 0;
+    return true;
+}
+
+/**
+ * Groups `targets` into antichains: the first holds every target that no other target depends on,
+ * each next one the targets whose dependents are all in earlier antichains.
+ */
+export function deleteAntichains(targets: ResourceState[]): ResourceState[][] {
+    const remaining = new Set(targets);
+    const chains: ResourceState[][] = [];
+    while (remaining.size > 0) {
+        const chain = [...remaining].filter((r) => ![...remaining].some((o) => o !== r && dependenciesOf(o).has(r.urn)));
+        if (chain.length === 0) throw new Error("dependency cycle among the resources to delete");
+        chain.forEach((r) => remaining.delete(r));
+        // Later entries of the state depend on earlier ones: within a chain, start from the end.
+        chains.push(chain.reverse());
+    }
+    return chains;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results in the order of `items`. */
+async function runCapped<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await fn(items[i]);
+        }
+    };
+    const workers = Math.max(1, Math.min(items.length, Number.isFinite(limit) ? limit : items.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return results;
 }
 
 async function deleteOne(d: Deployment, r: ResourceState): Promise<boolean> {

@@ -16,6 +16,8 @@ export interface Item {
     dependsOn?: string[];
     protect?: boolean;
     retain?: boolean;
+    /** The fixture's delete waits this long, logging `+name`/`-name` to inflight.log around the wait. */
+    deleteDelayMs?: number;
 }
 
 export interface FilesStack {
@@ -31,7 +33,7 @@ export interface FilesStack {
     fileResources(): ResourceState[];
 }
 
-export function filesStack(items: Item[], extra: { token?: string; timeoutMs?: number } = {}): FilesStack {
+export function filesStack(items: Item[], extra: { token?: string; timeoutMs?: number; parallel?: number } = {}): FilesStack {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-standin-"));
     const statePath = path.join(dir, "state", "checkpoint.json");
     const stack = new EngineStack({
@@ -41,6 +43,7 @@ export function filesStack(items: Item[], extra: { token?: string; timeoutMs?: n
         statePath,
         passphrase: "correct horse battery staple",
         timeoutMs: extra.timeoutMs ?? 60000,
+        parallel: extra.parallel,
         config: {
             "files:dir": { value: dir },
             "files:token": { value: extra.token ?? "tok-not-secret-enough", secret: true },
@@ -59,6 +62,18 @@ export function filesStack(items: Item[], extra: { token?: string; timeoutMs?: n
         files: () => fs.readdirSync(dir).filter((f) => f.endsWith(".txt") && f !== "configured-token.txt").map((f) => f.slice(0, -4)).sort(),
         fileResources: () => (fs.existsSync(statePath) ? stack.decryptedState().deployment.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/files:File") : []),
     };
+}
+
+/** The most deletes the fixture had in flight at once, from inflight.log. */
+export function maxDeletesInFlight(dir: string): number {
+    const f = path.join(dir, "inflight.log");
+    let now = 0;
+    let max = 0;
+    for (const line of fs.existsSync(f) ? fs.readFileSync(f, "utf8").split("\n").filter(Boolean) : []) {
+        now += line.startsWith("+") ? 1 : -1;
+        max = Math.max(max, now);
+    }
+    return max;
 }
 
 /** For failure messages: everything a user would have seen. */

@@ -1,7 +1,7 @@
 // Resource options and ordering in the engine stand-in: protect, retainOnDelete, destroy order,
 // timeouts, the checkpoint's passphrase.
 import * as fs from "fs";
-import { filesStack, expectOk, ops } from "./helpers";
+import { filesStack, expectOk, maxDeletesInFlight, ops } from "./helpers";
 import { EngineStack } from "./index";
 
 /** Live child processes of this jest worker (Linux /proc). */
@@ -61,6 +61,28 @@ describe("engine stand-in: options and ordering", () => {
         const d = await s.stack.destroy();
         expectOk(d);
         expect(s.calls().filter((c) => c.startsWith("delete")).map((c) => c.split(" ")[1])).toEqual(["third", "second", "first"]);
+        expect(s.files()).toEqual([]);
+    });
+
+    test("independent deletes are in flight at once, as the CLI's unbounded --parallel; dependents still go first", async () => {
+        const items = [
+            { name: "base", content: "b", deleteDelayMs: 400 },
+            ...[1, 2, 3, 4, 5].map((i) => ({ name: `leaf${i}`, content: `${i}`, deleteDelayMs: 400, dependsOn: ["base"] })),
+        ];
+        const s = track(filesStack(items));
+        expectOk(await s.stack.up());
+        expectOk(await s.stack.destroy());
+        expect(maxDeletesInFlight(s.dir)).toBe(5);
+        const order = s.calls().filter((c) => c.startsWith("delete")).map((c) => c.split(" ")[1]);
+        expect(order.slice(-1)).toEqual(["base"]);
+        expect(s.files()).toEqual([]);
+    });
+
+    test("parallel caps the deletes in flight, like --parallel N", async () => {
+        const s = track(filesStack([1, 2, 3, 4, 5].map((i) => ({ name: `v${i}`, content: `${i}`, deleteDelayMs: 300 })), { parallel: 2 }));
+        expectOk(await s.stack.up());
+        expectOk(await s.stack.destroy());
+        expect(maxDeletesInFlight(s.dir)).toBe(2);
         expect(s.files()).toEqual([]);
     });
 

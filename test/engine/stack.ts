@@ -24,6 +24,11 @@ export interface StackOptions {
     config?: Record<string, ConfigValue>;
     env?: Record<string, string>;
     passphrase?: string;
+    /**
+     * How many deletes may be in flight at once, like `pulumi up/destroy --parallel N`. Default
+     * unbounded, as the CLI's (2147483647).
+     */
+    parallel?: number;
     /** Per operation; everything started is stopped when it expires. Default 120 s. */
     timeoutMs?: number;
     /**
@@ -127,7 +132,7 @@ export class EngineStack {
         const work = async (): Promise<boolean> => {
             address = await monitor.start();
             if (kind === "refresh") return refreshAll(d);
-            if (kind === "destroy") return deleteInReverseOrder(d, [...d.resources]);
+            if (kind === "destroy") return deleteInReverseOrder(d, [...d.resources], this.opts.parallel);
             if (refreshFirst && !(await refreshAll(d))) return false;
             program = startProgram({
                 programDir, project: this.opts.projectName, stack: this.opts.stackName, monitorAddress: address,
@@ -156,7 +161,7 @@ export class EngineStack {
             // Resources the program no longer registers, and replaced ones, go in reverse dependency order.
             const used = new Set(d.resources.filter((r) => r.provider && handler.registered.has(r.urn)).map((r) => parseProviderRef(r.provider!).urn));
             const targets = d.resources.filter((r) => r.delete || (!handler.registered.has(r.urn) && !(r.type === NODEJS_PROVIDER_TYPE && used.has(r.urn))));
-            return deleteInReverseOrder(d, targets);
+            return deleteInReverseOrder(d, targets, this.opts.parallel);
         };
 
         let ok = false;
