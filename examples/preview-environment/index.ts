@@ -5,7 +5,9 @@ import * as imagine from "pulumi-imagine-video";
 // request opens or changes, and `pulumi destroy` + stack removal when it closes, so the preview
 // videos of a closed pull request never stay behind on the vendor's (paid) side.
 const config = new pulumi.Config();
-const branch = config.get("branch") ?? pulumi.getStack();
+// The branch name comes from the workflow's environment (PREVIEW_BRANCH): the pull request's author
+// controls it, so it is passed as data, never interpolated into a command.
+const branch = config.get("branch") ?? process.env.PREVIEW_BRANCH ?? pulumi.getStack();
 const scenes = config.getObject<string[]>("scenes") ?? [
     "A product teaser: a glowing cube rotating above a desk",
     "The same cube unfolding into a city map",
