@@ -23,13 +23,15 @@ export interface VideoSpec {
 /** A stack of Video resources against its own emulator, in a temp folder. */
 export class VideoStack {
     readonly stack: EngineStack;
-    constructor(readonly emulator: RunningEmulator, readonly dir: string, programDir: string, config: Record<string, string>) {
+    readonly statePath: string;
+    constructor(readonly emulator: RunningEmulator, readonly dir: string, programDir: string, config: Record<string, string>, stackName = "test") {
+        this.statePath = path.join(dir, stackName === "test" ? "state.json" : `state-${stackName}.json`);
         this.stack = new EngineStack({
             programDir,
             // Like the CLI: the project is the `name` of the program's Pulumi.yaml.
             projectName: /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(programDir, "Pulumi.yaml"), "utf8"))![1],
-            stackName: "test",
-            statePath: path.join(dir, "state.json"),
+            stackName,
+            statePath: this.statePath,
             passphrase: "lifecycle passphrase",
             timeoutMs: 90_000,
             // Scenario programs are type-checked by `tsc` in the build; skip ts-node's check per run.
@@ -53,7 +55,7 @@ export class VideoStack {
     }
 
     videos(): ResourceState[] {
-        return fs.existsSync(path.join(this.dir, "state.json")) ? this.stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE) : [];
+        return fs.existsSync(this.statePath) ? this.stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE) : [];
     }
 
     /** The emulator's own view of a video: 200 with its status, or 404 when it does not exist. */
