@@ -70,7 +70,7 @@ export async function startVideoStack(videos: VideoSpec[], emulatorOptions: Part
     if (programDir === FIXTURE) s.setVideos(videos);
     return {
         s,
-        async stop() {
+        stop: async () => {
             await emulator.stop();
             fs.rmSync(dir, { recursive: true, force: true });
         },

@@ -44,7 +44,7 @@ describe("checkInputs", () => {
         [{ ...ok, extraParams: { style: "x" } }, "extraParams", "set by the resource itself"],
         [{ ...ok, extraParams: { seed: 5 } }, "extraParams", "must be a string"],
     ])("rejects %j naming %s", (news, property, reason) => {
-        const failures = failuresOf(news as Record<string, unknown>);
+        const failures = failuresOf(news);
         expect(failures.map((f) => f.property)).toContain(property);
         expect(failures.find((f) => f.property === property)!.reason).toContain(reason);
     });
