@@ -1,3 +1,4 @@
+/** The lifecycle operations of a video (create or adopt, wait, read, update, delete) on the API client. */
 import * as fs from "fs";
 import * as path from "path";
 import { ImagineClient } from "./client";

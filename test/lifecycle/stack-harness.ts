@@ -1,3 +1,4 @@
+/** Shared by the lifecycle tests: a stack of Video resources, run by the engine stand-in against its own emulator. */
 import axios from "axios";
 import * as fs from "fs";
 import * as os from "os";

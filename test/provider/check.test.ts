@@ -1,3 +1,4 @@
+/** `check`: every bad input names its field and the fix; the image digest; unknown values in preview. */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
