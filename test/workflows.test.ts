@@ -18,7 +18,12 @@ function workflows(): string[] {
     }
     return dirs
         .filter((d) => fs.existsSync(d))
-        .flatMap((d) => fs.readdirSync(d).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(d, f)));
+        .flatMap((d) =>
+            fs
+                .readdirSync(d)
+                .filter((f) => /\.ya?ml$/.test(f))
+                .map((f) => path.join(d, f)),
+        );
 }
 
 function validate(file: string): { status: number | null; output: string } {
