@@ -3,6 +3,7 @@
 // floating and misused promises, and `any` leaking through (no-unsafe-*). Formatting is Prettier's job
 // (eslint-config-prettier turns off every rule that would disagree with it).
 import js from "@eslint/js";
+import { defineConfig } from "eslint/config";
 import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
@@ -23,7 +24,7 @@ const nodeGlobals = {
     URL: "readonly",
 };
 
-export default tseslint.config(
+export default defineConfig(
     {
         ignores: ["dist/", "node_modules/", "**/node_modules/", ".emulator-data/", "scratch/", "coverage/"],
     },
