@@ -182,8 +182,8 @@ async function fanout() {
 /** `state`: the serialized provider, and one Video's whole entry in a checkpoint after `up`. */
 async function state() {
     let providerText = "";
-    pulumi.runtime.setMocks({ newResource: (a) => { providerText = a.inputs.__provider; return { id: "x", state: a.inputs }; }, call: () => ({}) }, "p", "s", false);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    await pulumi.runtime.setMocks({ newResource: (a) => { providerText = a.inputs.__provider; return { id: "x", state: a.inputs }; }, call: () => ({}) }, "p", "s", false);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Video } = require("pulumi-imagine-video");
     const v = new Video("v", { prompt: "p", style: "fast-svd" });
     await new Promise<void>((r) => v.urn.apply(() => r()));

@@ -69,7 +69,7 @@ export function parseCli(argv: string[]): CliConfig | "help" {
     if (given === undefined) continue;
     switches[name] = typeof given === "boolean" ? given : parseSwitchText(name, given as string[]);
   }
-  return { port, dataDir, tokens, switches: switches as Partial<Switches> };
+  return { port, dataDir, tokens, switches };
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * Vendor error bodies: {"status":"error","code":<int|string>,"error":"<short>","message":"<text>"}.
  * Codes 1000-1202 are the vendor's; 1104-1107 are the emulator's own choices for cases the vendor leaves
- * undocumented (see README "The emulator").
+ * undocumented (see docs/emulator.md, "Errors and not-found").
  */
 import type { FastifyReply } from "fastify";
 import type { CodeFormat } from "./options";

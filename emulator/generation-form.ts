@@ -102,7 +102,8 @@ async function readParts(request: FastifyRequest, maxUploadBytes: number) {
       continue;
     }
     if (part.valueTruncated || part.fieldnameTruncated) throw new RangeError(`field ${part.fieldname} is too long`);
-    if (!(part.fieldname in fields)) fields[part.fieldname] = String(part.value ?? "");
+    // A field sent as application/json arrives parsed: keep it as the JSON text it was.
+    if (!(part.fieldname in fields)) fields[part.fieldname] = typeof part.value === "string" ? part.value : (JSON.stringify(part.value) ?? "");
   }
   return { fields, image };
 }

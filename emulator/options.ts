@@ -151,7 +151,7 @@ export function validateSwitches(input: unknown): Partial<Switches> {
     if (value === undefined) continue;
     out[key] = checkValue(key as keyof Switches, value);
   }
-  return out as Partial<Switches>;
+  return out;
 }
 
 /** Turns the text of a CLI flag into the switch's value, then validates it. */

@@ -62,7 +62,7 @@ export interface RunningEmulator {
 function pickSwitches(options: EmulatorOptions): Partial<Switches> {
   const out: Record<string, unknown> = {};
   for (const name of SWITCH_NAMES) if (options[name] !== undefined) out[name] = options[name];
-  return out as Partial<Switches>;
+  return out;
 }
 
 function checkOptions(options: EmulatorOptions): void {

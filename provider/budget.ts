@@ -1,3 +1,4 @@
+/** The request budget of one API key (a token bucket shared by every request of the provider process). */
 import { Clock } from "./clock";
 
 /**

@@ -1,3 +1,4 @@
+/** The Imagine API's operations (generate, status, delete) and their URL variants, over one RequestSender. */
 import { Priority } from "./budget";
 import {
     ImagineConnectionError,

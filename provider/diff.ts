@@ -1,3 +1,4 @@
+/** `diff`: which input changes replace a video, which update it in place, and which are no change. */
 import { UNKNOWN } from "./inputs";
 
 /** Inputs that define the video: a change to any of them means a new video (replace). */

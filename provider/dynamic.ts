@@ -6,6 +6,9 @@
  */
 import { createHandlers } from "./handlers";
 
+// createHandlers returns closures that never use `this`, so handing them out one by one is safe.
+/* eslint-disable @typescript-eslint/unbound-method */
+
 const handlers = createHandlers();
 
 export const configure = handlers.configure;

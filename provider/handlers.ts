@@ -1,3 +1,4 @@
+/** The dynamic provider's methods (configure, check, diff, create, read, update, delete), wired to shared clients. */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { RequestBudget } from "./budget";

@@ -1,3 +1,4 @@
+/** The package's public API: the `Video` resource, its argument types, the error classes and the setting keys. */
 export { Video } from "./video";
 export type { VideoArgs, VideoIdentity } from "./video";
 export * from "./errors";

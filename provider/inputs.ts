@@ -1,3 +1,4 @@
+/** `check`: validation of a Video's inputs (before any paid call) and the image's digest. */
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";

@@ -1,3 +1,4 @@
+/** The lifecycle operations of a video (create or adopt, wait, read, update, delete) on the API client. */
 import * as fs from "fs";
 import * as path from "path";
 import { ImagineClient } from "./client";
@@ -89,7 +90,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         },
         deadline,
     );
-    ctx.log(`video ${id}: generation started (${inputs.style})`);
+    ctx.log(`video ${id}: generation started (${String(inputs.style)})`);
     // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
     const accepted: Props = { ...base, videoId: id, status: "processing" };
     return { id, outs: await finish(ctx, id, accepted, inputs, deadline, start) };

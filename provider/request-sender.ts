@@ -1,3 +1,4 @@
+/** RequestSender: the one class that owns HTTP to the Imagine API (headers, timeouts, retries, budget). */
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import { Priority, RequestBudget } from "./budget";
 import { Clock, systemClock } from "./clock";

@@ -1,3 +1,4 @@
+/** Reading the vendor's answers: JSON bodies, error bodies, Retry-After, and the typed error of a failed answer. */
 import {
     ImagineAuthError,
     ImagineConflictError,

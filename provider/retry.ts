@@ -1,3 +1,4 @@
+/** The retry decision, as a pure function: whether a failed attempt may be repeated, and after how long. */
 import {
     ImagineConnectionError,
     ImagineRateLimitError,

@@ -1,3 +1,4 @@
+/** The provider's settings: config keys, environment variables, defaults and their validation. */
 import { ImagineConfigError } from "./errors";
 
 /** The provider's configuration, resolved from stack config first, then the environment. */

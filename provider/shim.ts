@@ -1,3 +1,4 @@
+/** The stored provider: the tiny text Pulumi keeps in each Video's state (contract `v1`). */
 import type * as pulumi from "@pulumi/pulumi";
 
 /**

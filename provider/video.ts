@@ -1,3 +1,4 @@
+/** The `Video` resource a Pulumi program declares, and its `VideoArgs`. */
 import * as pulumi from "@pulumi/pulumi";
 import { videoProvider } from "./shim";
 

@@ -1,3 +1,4 @@
+/** Waiting with a deadline: poll until done with named timeouts, and exponential delays with jitter. */
 import { Clock } from "./clock";
 import { ImagineTimeoutError } from "./errors";
 

@@ -86,7 +86,7 @@ export class EmulatorProcess {
         this.starts++;
         this.last = undefined;
         this.exited = new Promise((r) => p.once("exit", () => r()));
-        p.stderr!.setEncoding("utf8").on("data", (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
+        p.stderr.setEncoding("utf8").on("data", (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
         await new Promise<void>((resolve, reject) => {
             let out = "";
             const timer = setTimeout(() => reject(new Error(`emulator did not start in 15 s: ${this.stderr}`)), 15000);
@@ -95,13 +95,13 @@ export class EmulatorProcess {
                 const nl = out.indexOf("\n");
                 if (nl < 0) return;
                 clearTimeout(timer);
-                p.stdout!.off("data", onData);
-                p.stdout!.resume();
+                p.stdout.off("data", onData);
+                p.stdout.resume();
                 const line = out.slice(0, nl);
                 if (line === `imagine-emulator listening on ${this.url}`) resolve();
                 else reject(new Error(`unexpected first line of the emulator: ${line}`));
             };
-            p.stdout!.setEncoding("utf8").on("data", onData);
+            p.stdout.setEncoding("utf8").on("data", onData);
             p.once("exit", (code, sig) => {
                 clearTimeout(timer);
                 reject(new Error(`emulator exited (${code ?? sig}) before listening: ${this.stderr}`));
@@ -176,7 +176,7 @@ export class EmulatorProcess {
 
 /** Facts from the emulator's SQLite store (read-only): survive `kill -9`, unlike the in-memory stats. */
 export function storeFacts(dataDir: string): { generations: number; creditsUsed: number; ids: string[]; rows: { id: string; prompt: string }[] } {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Database = require("better-sqlite3");
     const db = new Database(path.join(dataDir, "emulator.db"), { readonly: true, fileMustExist: true, timeout: 5000 });
     try {

@@ -404,7 +404,7 @@ async function main(): Promise<number> {
         ["kill -9 (during up / during destroy)", `${emu.kills} (${killsDuring.up} / ${killsDuring.destroy})`],
         ["wall time", secs(wallMs)],
     ];
-    for (const [k, v] of rows) say(`| ${k} | ${v} |`);
+    for (const [k, v] of rows) say(`| ${k} | ${String(v)} |`);
     say(`\nDistinct error messages shown (${distinct.size}):`);
     for (const [k, d] of distinct) say(`  ${String(d.count).padStart(4)}x ${d.instruction ? "" : "[NO INSTRUCTION] "}${k}`);
     if (findings.length) {

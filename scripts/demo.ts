@@ -241,7 +241,7 @@ async function main(): Promise<number> {
     return 0;
 }
 
-main()
+void main()
     .catch((e: unknown) => {
         say(`\nFAILED: ${e instanceof Error ? e.message : String(e)}`);
         return 1;

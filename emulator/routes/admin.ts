@@ -15,7 +15,7 @@ export function registerAdmin(app: FastifyInstance, ctx: EmulatorContext, hooks:
   app.get("/__emulator/config", async () => ctx.switches);
   app.post("/__emulator/config", async (request, reply) => {
     try {
-      return hooks.configure((request.body ?? {}) as Partial<Switches>);
+      return hooks.configure(request.body ?? {});
     } catch (err) {
       if (err instanceof SwitchError) return sendError(reply, ERRORS.invalidRequest, err.message, ctx.switches.codeFormat);
       throw err;

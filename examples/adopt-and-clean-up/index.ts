@@ -1,3 +1,4 @@
+// Example: hands videos made elsewhere to Pulumi (adoptVideoId), so `pulumi destroy` deletes them.
 import * as pulumi from "@pulumi/pulumi";
 import * as imagine from "pulumi-imagine-video";
 

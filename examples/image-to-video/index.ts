@@ -1,3 +1,4 @@
+// Example: animates a local image; a change of the image's content replaces the video.
 import * as pulumi from "@pulumi/pulumi";
 import * as imagine from "pulumi-imagine-video";
 

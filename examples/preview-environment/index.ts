@@ -1,3 +1,4 @@
+// Example: the videos of one preview environment, a stack per pull request (see its GitHub Actions workflow).
 import * as pulumi from "@pulumi/pulumi";
 import * as imagine from "pulumi-imagine-video";
 

@@ -1,3 +1,4 @@
+// Example: one text-to-video resource; `pulumi up` generates it, `pulumi destroy` deletes it.
 import * as pulumi from "@pulumi/pulumi";
 import * as imagine from "pulumi-imagine-video";
 

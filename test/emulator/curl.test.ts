@@ -1,12 +1,14 @@
 /** The vendor's documented curl examples, unchanged but for the host, run with the real curl binary. */
 import { execFile, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { promisify } from "node:util";
 import { FakeClock, KEY, start, type Harness } from "./helpers";
 
 const which = spawnSync("which", ["curl"], { encoding: "utf8" });
 
 // curl must run asynchronously: the emulator serves from this same process.
-async function curl(args: string[]): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function curl(args: string[]): Promise<{ status: number; body: any }> {
   const { stdout: out } = await promisify(execFile)("curl", ["--silent", "--show-error", "--max-time", "20", "--write-out", "\n%{http_code}", ...args], { encoding: "utf8" });
   const nl = out.lastIndexOf("\n");
   return { status: Number(out.slice(nl + 1)), body: JSON.parse(out.slice(0, nl)) };
@@ -45,8 +47,6 @@ test("text to video, status, delete by DELETE, as in the vendor docs", async () 
 });
 
 test("image to video with --form file=@..., the assets status by GET, delete by POST", async () => {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const path = require("node:path") as typeof import("node:path");
   const image = path.join(h.dataDir, "..", `curl-input-${process.pid}.png`);
   fs.writeFileSync(image, Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"));
   try {

@@ -46,7 +46,7 @@ describe("image-to-video", () => {
     ["file", PNG],
     ["image", JPEG],
   ])("takes the image as file part %s", async (part, bytes) => {
-    const answer = await imageToVideo({}, { [part]: bytes as Buffer });
+    const answer = await imageToVideo({}, { [part]: bytes });
     expect(answer.status).toBe(200);
     expect(answer.json.status).toBe("processing");
     expect(filesOnDisk(h.dataDir)).toEqual([expect.stringMatching(/input\.(png|jpg)$/)]);

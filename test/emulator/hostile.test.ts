@@ -166,7 +166,7 @@ describe("hostile ids on every id route", () => {
       new Promise<string>((resolve) => {
         const socket = net.connect(Number(url.port), url.hostname, () => socket.end(`${line}\r\nHost: x\r\nAuthorization: ${auth().authorization}\r\n\r\n`));
         let answer = "";
-        socket.on("data", (c) => (answer += c));
+        socket.on("data", (c: Buffer) => (answer += c.toString()));
         socket.on("close", () => resolve(answer));
         socket.on("error", () => resolve(answer));
       });

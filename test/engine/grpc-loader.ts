@@ -29,7 +29,7 @@ export function toStruct(obj: Record<string, unknown> | undefined): structproto.
 }
 
 export function fromStruct(s: structproto.Struct | undefined): Record<string, unknown> {
-    return s ? (s.toJavaScript() as Record<string, unknown>) : {};
+    return s ? s.toJavaScript() : {};
 }
 
 /** A gRPC error object a service callback can return. */

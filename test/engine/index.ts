@@ -1,5 +1,5 @@
 // The engine stand-in for tests: runs Pulumi programs and dynamic providers through the SDK's real
-// program host and provider host, playing the engine's part (see README, "The engine stand-in").
+// program host and provider host, playing the engine's part (see docs/testing.md, "The engine stand-in").
 export { EngineStack } from "./stack";
 export type { StackOptions, ConfigValue, OperationResult } from "./stack";
 export type { Checkpoint, ResourceState } from "./checkpoint";

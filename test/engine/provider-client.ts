@@ -1,7 +1,7 @@
 // Starts the real dynamic provider host (`@pulumi/pulumi/cmd/dynamic-provider`) and talks to it over
 // gRPC as the engine does. The host prints its port on stdout; Configure must come before any call.
 import { Child } from "./child";
-import { grpc, provproto, statusproto, toStruct, fromStruct, ResourceProviderClient, structproto } from "./grpc-loader";
+import { grpc, provproto, statusproto, toStruct, fromStruct, ResourceProviderClient } from "./grpc-loader";
 import { makeSecret } from "./secrets";
 
 export const DYNAMIC_PROVIDER_SCRIPT = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
@@ -45,7 +45,7 @@ export class ProviderClient {
                     }
                 };
                 child.proc.stdout!.on("data", onData);
-                child.exited.then((code) => {
+                void child.exited.then((code) => {
                     clearTimeout(timer);
                     reject(new Error(`dynamic provider exited (code ${code}) before printing its port: ${child.stderr}`));
                 });
@@ -169,7 +169,7 @@ function toProviderError(err: grpc.ServiceError): ProviderError {
         for (const any of status.getDetailsList()) {
             if (any.getTypeName() === "pulumirpc.ErrorResourceInitFailed") {
                 const d = provproto.ErrorResourceInitFailed.deserializeBinary(any.getValue_asU8());
-                const props = d.getProperties() as structproto.Struct | undefined;
+                const props = d.getProperties();
                 return new ProviderError(message, { id: d.getId(), properties: fromStruct(props), reasons: d.getReasonsList() });
             }
         }

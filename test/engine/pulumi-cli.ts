@@ -111,9 +111,9 @@ export class PulumiCliStack {
                 pending = parts.pop()!;
                 for (const l of parts) this.o.onLine(l.replace(/\r$/, ""));
             };
-            p.stdout!.setEncoding("utf8").on("data", onData);
-            p.stderr!.setEncoding("utf8").on("data", onData);
-            p.stdin!.end(o.stdin ?? "");
+            p.stdout.setEncoding("utf8").on("data", onData);
+            p.stderr.setEncoding("utf8").on("data", onData);
+            p.stdin.end(o.stdin ?? "");
             const done = (code: number | null) => {
                 running.delete(p);
                 if (pending && !o.quiet) this.o.onLine(pending);

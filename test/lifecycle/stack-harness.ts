@@ -1,3 +1,4 @@
+/** Shared by the lifecycle tests: a stack of Video resources, run by the engine stand-in against its own emulator. */
 import axios from "axios";
 import * as fs from "fs";
 import * as os from "os";
@@ -72,7 +73,7 @@ export async function startVideoStack(videos: VideoSpec[], emulatorOptions: Part
     if (programDir === FIXTURE) s.setVideos(videos);
     return {
         s,
-        async stop() {
+        stop: async () => {
             await emulator.stop();
             fs.rmSync(dir, { recursive: true, force: true });
         },

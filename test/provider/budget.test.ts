@@ -1,3 +1,4 @@
+/** RequestBudget on an injected clock: pacing, burst, priorities, and slowing down after a 429. */
 import { PACING, RequestBudget } from "../../provider/budget";
 import { FakeClock } from "./fake-clock";
 

@@ -1,3 +1,4 @@
+/** `check`: every bad input names its field and the fix; the image digest; unknown values in preview. */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -44,7 +45,7 @@ describe("checkInputs", () => {
         [{ ...ok, extraParams: { style: "x" } }, "extraParams", "set by the resource itself"],
         [{ ...ok, extraParams: { seed: 5 } }, "extraParams", "must be a string"],
     ])("rejects %j naming %s", (news, property, reason) => {
-        const failures = failuresOf(news as Record<string, unknown>);
+        const failures = failuresOf(news);
         expect(failures.map((f) => f.property)).toContain(property);
         expect(failures.find((f) => f.property === property)!.reason).toContain(reason);
     });

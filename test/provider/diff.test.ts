@@ -1,3 +1,4 @@
+/** `diff`: which changes replace, which update in place, and which are no change. */
 import { diffVideo } from "../../provider/diff";
 import { UNKNOWN } from "../../provider/inputs";
 

@@ -1,3 +1,4 @@
+/** A Clock for tests: sleeps return at once, advance time, and are recorded. */
 import { Clock } from "../../provider/clock";
 
 /** A clock whose sleeps return at once but advance its time, recording every pause. */

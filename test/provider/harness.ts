@@ -1,3 +1,4 @@
+/** Shared by the provider tests: an emulator on a free port and provider handlers configured against it. */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -1,3 +1,4 @@
+/** The polling schedule: when status checks happen around the expected generation time. */
 import { FIRST_CHECK, nextPollDelay, PollSchedule } from "../../provider/polling";
 
 const minute = 60_000;

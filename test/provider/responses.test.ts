@@ -1,3 +1,4 @@
+/** Mapping the vendor's answers (error bodies, codes, non-JSON pages, Retry-After) to typed errors. */
 import {
     ImagineAuthError,
     ImagineConflictError,

@@ -1,3 +1,4 @@
+/** The pure retry decision: what is repeated, what never is (a generation after an ambiguous failure), and the delays. */
 import {
     ImagineAuthError,
     ImagineConnectionError,

@@ -1,3 +1,4 @@
+/** Settings: config before environment before default, and clear errors that never show the token. */
 import { ImagineConfigError } from "../../provider/errors";
 import { resolveSettings } from "../../provider/settings";
 

@@ -1,3 +1,4 @@
+/** Both documented status payload shapes and every status word, read into one form. */
 import { parseStatusPayload } from "../../provider/status";
 
 describe("parseStatusPayload", () => {

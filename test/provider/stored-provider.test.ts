@@ -15,7 +15,7 @@ const ROOT = path.resolve(__dirname, "../..");
 /** Registers a Video under Pulumi's mocks and returns the `__provider` text it sends to the engine. */
 async function serializedProvider(): Promise<string> {
     let captured: string | undefined;
-    pulumi.runtime.setMocks(
+    await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 captured = args.inputs.__provider;
@@ -28,7 +28,7 @@ async function serializedProvider(): Promise<string> {
         false,
     );
     // The package as a program imports it (the self-link resolves to dist/, what npm ships).
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const imagine = require("pulumi-imagine-video");
     const video = new imagine.Video("intro", { prompt: "A city", style: "kling-1.0-pro" });
     await new Promise<void>((resolve) => video.urn.apply(() => resolve()));

@@ -1,3 +1,4 @@
+/** waitUntil and exponentialDelays on an injected clock: pauses, deadline, named timeout. */
 import { ImagineTimeoutError } from "../../provider/errors";
 import { exponentialDelays, waitUntil } from "../../provider/waiter";
 import { FakeClock } from "./fake-clock";
