@@ -194,8 +194,8 @@ export class Store {
   /** Plans a video's removal at `dueMs` (emulated); an earlier plan is kept. */
   scheduleDelete(id: string, dueMs: number): void {
     this.db
-      .prepare<[number, string]>("UPDATE delete_requests SET due_ms = CASE WHEN due_ms IS NULL OR due_ms > ?1 THEN ?1 ELSE due_ms END WHERE id = ?2")
-      .run(dueMs, id);
+      .prepare<[{ due: number; id: string }]>("UPDATE delete_requests SET due_ms = CASE WHEN due_ms IS NULL OR due_ms > @due THEN @due ELSE due_ms END WHERE id = @id")
+      .run({ due: dueMs, id });
   }
 
   /** Videos whose planned removal time has passed. */
