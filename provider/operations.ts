@@ -165,7 +165,7 @@ export async function deleteVideo(ctx: OperationContext, id: string, props: Prop
         if (ctx.clock.now() + pause > deadline) {
             throw new ImagineDeleteNotConfirmedError(
                 `video ${id}: the Imagine API acknowledged its delete${attempts > 1 ? ` ${attempts} times` : ""}, but ${seen} ` +
-                    `within imagine:deleteTimeoutMinutes (${ctx.settings.deleteTimeoutMs / 60_000})` +
+                    `when imagine:deleteTimeoutMinutes (${ctx.settings.deleteTimeoutMs / 60_000}) ran out` +
                     (vendorSaysGone ? " (the API itself now says it does not exist)" : "") +
                     ". It stays in the stack: run `pulumi destroy` again, raise imagine:deleteTimeoutMinutes, or ask the vendor.",
                 { operation: `delete video ${id}` },
