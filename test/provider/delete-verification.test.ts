@@ -172,7 +172,8 @@ describe("receipts", () => {
         const p = await h.handlers({ "imagine:deletionLog": "audit/deletions.jsonl" });
         const { id, outs } = await p.create(text());
         await axios.delete(`${h.emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
-        const { identity: _dropped, ...oldOutputs } = outs;
+        const oldOutputs = { ...outs };
+        delete oldOutputs.identity;
         await p.delete(id, oldOutputs);
         expect(h.logs).toContain(`video ${id}: already gone on the vendor's side`);
         // Relative to the program folder (the provider's cwd), its folder created.
