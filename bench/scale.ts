@@ -18,6 +18,7 @@ import { EmulatorOptions, RunningEmulator, startEmulator } from "imagine-api-emu
 import { Clock, scaledClock, systemClock } from "../provider/clock";
 import { createHandlers, VideoHandlers } from "../provider/handlers";
 import { startVideoStack, VIDEO_TYPE } from "../test/lifecycle/stack-harness";
+import { destroyVerification, withFileLinks } from "./destroy-verification";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
@@ -89,12 +90,13 @@ async function destroy(providerBudget: number) {
     const n = SMALL ? 20 : 200;
     const allowed = 600;
     return withEmulator({ processingSeconds: 0, credits: 100_000 }, async ({ emulator }) => {
-        const ids = await seedVideos(emulator, n);
+        // The outputs a state holds after `up` (file link included): deletes are verified as in a real destroy.
+        const videos = await withFileLinks(emulator.url, TOKEN, await seedVideos(emulator, n));
         emulator.configure({ rateLimitPerMinute: allowed, rateLimitBurst: allowed / 60, latencyMs: 20 });
         const before = (await emulator.stats()).requests;
         const p = await handlersFor(emulator.url, systemClock, { "imagine:requestsPerMinute": String(providerBudget), "imagine:deleteTimeoutMinutes": "10" });
         const start = Date.now();
-        const failures = await pool(ids, 16, (id) => p.delete(id, { videoId: id }));
+        const failures = await pool(videos, 16, (v) => p.delete(v.id, v.props));
         const wallSeconds = (Date.now() - start) / 1000;
         const after = (await emulator.stats());
         const lowerBoundSeconds = n / (allowed / 60);
@@ -206,6 +208,7 @@ const TARGETS = {
     polling: "statusRequests <= 30, detectionLagSeconds <= 30",
     fanout: "failures 0, share429 <= 0.02, ratio <= 1.25",
     state: "providerBytes <= 2048",
+    destroyVerification: "failures 0 (figures: the cost of verified deletes)",
 };
 
 function meets(results: Record<string, Record<string, number>>): Record<string, boolean> {
@@ -216,6 +219,7 @@ function meets(results: Record<string, Record<string, number>>): Record<string, 
         polling: r.polling.statusRequests <= 30 && r.polling.detectionLagSeconds <= 30,
         fanout: r.fanout.failures === 0 && r.fanout.share429 <= 0.02 && r.fanout.ratio <= 1.25,
         state: r.state.providerBytes <= 2048,
+        destroyVerification: r.destroyVerification.failures === 0 && r.destroyVerification.videosLeft === 0,
     };
 }
 
@@ -238,6 +242,7 @@ async function main() {
     await run("polling", polling);
     await run("fanout", fanout);
     await run("state", state);
+    await run("destroyVerification", () => destroyVerification(SMALL));
     const met = args.only ? {} : meets(results);
     const report = {
         size: SMALL ? "small" : "full",

@@ -1,6 +1,7 @@
 /** Everything a route needs, built once by startEmulator. `switches` is mutable at run time. */
 import type { TokenCheck } from "./auth";
 import type { EmulatedClock } from "./clock";
+import type { Deletions } from "./deletions";
 import type { VideoFiles } from "./files";
 import type { Lifecycle } from "./lifecycle";
 import type { Switches } from "./options";
@@ -19,6 +20,8 @@ export interface EmulatorContext {
   rateLimiter: RateLimiter;
   requests: RequestStats;
   lifecycle: Lifecycle;
+  /** accepted deletes: applied at once, dropped or delayed (dropFirstDelete, deleteLagSeconds) */
+  deletions: Deletions;
   /** Timers of requests held by the hang fault; stop() clears them. */
   hangTimers: Set<NodeJS.Timeout>;
   /** http://127.0.0.1:PORT once listening. */

@@ -30,6 +30,8 @@ export interface Switches {
   clockSpeed: number;
   disableStatusRoutes: StatusRouteName[];
   deleteMethods: DeleteMethod[];
+  dropFirstDelete: boolean;
+  deleteLagSeconds: number;
   maxUploadBytes: number;
   outputBytes: number;
   urlTtlSeconds: number;
@@ -68,6 +70,8 @@ export const DEFAULT_SWITCHES: Readonly<Switches> = Object.freeze({
   clockSpeed: 1,
   disableStatusRoutes: [],
   deleteMethods: ["DELETE", "POST"],
+  dropFirstDelete: false,
+  deleteLagSeconds: 0,
   maxUploadBytes: 10 * 1024 * 1024,
   outputBytes: 4096,
   urlTtlSeconds: 3600,
@@ -94,6 +98,8 @@ export const SWITCH_SPECS: Readonly<Record<keyof Switches, SwitchSpec>> = {
   clockSpeed: { kind: "number", min: 0, help: "emulated seconds per real second (720: a 12-minute generation takes 1 s)" },
   disableStatusRoutes: { kind: { listOf: STATUS_ROUTE_NAMES }, help: "status routes answering the plain route 404: current, deprecated, assets" },
   deleteMethods: { kind: { listOf: DELETE_METHODS }, help: "methods the delete route accepts (others get 405): DELETE, POST" },
+  dropFirstDelete: { kind: "boolean", help: "the first delete of each video answers 200 but is not applied (status and files still answer)" },
+  deleteLagSeconds: { kind: "number", min: 0, help: "emulated seconds after an accepted delete before the video and its files are gone (0 = at once)" },
   maxUploadBytes: { kind: "number", min: 0, integer: true, help: "largest accepted image upload in bytes (larger: 413)" },
   outputBytes: { kind: "number", min: 64, integer: true, help: "size in bytes of each generated video file" },
   urlTtlSeconds: { kind: "number", min: 1, help: "emulated seconds a signed file URL stays valid" },

@@ -6,6 +6,7 @@ import multipart from "@fastify/multipart";
 import { TokenCheck } from "./auth";
 import { EmulatedClock } from "./clock";
 import { closeAfterReply } from "./connection";
+import { Deletions } from "./deletions";
 import type { EmulatorContext } from "./context";
 import { ERRORS, sendError } from "./errors";
 import { VideoFiles } from "./files";
@@ -90,6 +91,7 @@ function buildContext(options: EmulatorOptions): EmulatorContext {
       rateLimiter: new RateLimiter(),
       requests: new RequestStats(),
       lifecycle: new Lifecycle(store, files, clock, () => ctx.switches.outputBytes),
+      deletions: new Deletions(store, files, clock),
       hangTimers: new Set(),
       baseUrl: "",
     };
@@ -113,6 +115,7 @@ function configureFn(ctx: EmulatorContext) {
 
 function statsFn(ctx: EmulatorContext) {
   return (): EmulatorStats => {
+    ctx.deletions.applyDue();
     ctx.lifecycle.settleAllDue();
     const totals = ctx.store.totals();
     const r = ctx.requests;

@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS videos (
 );
 CREATE INDEX IF NOT EXISTS videos_pending ON videos (files_ready, due_ms);
 CREATE TABLE IF NOT EXISTS credits (owner TEXT PRIMARY KEY, used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS delete_requests (id TEXT PRIMARY KEY, requests INTEGER NOT NULL, due_ms REAL);
 `;
 
 function fromRaw(r: RawRow): VideoRow {
@@ -178,7 +179,29 @@ export class Store {
   }
 
   delete(id: string): boolean {
+    this.db.prepare<[string]>("DELETE FROM delete_requests WHERE id = ?").run(id);
     return this.db.prepare<[string]>("DELETE FROM videos WHERE id = ?").run(id).changes > 0;
+  }
+
+  /** Counts one more accepted delete request of a video; returns how many it has had. */
+  countDeleteRequest(id: string): number {
+    const row = this.db
+      .prepare<[string]>("INSERT INTO delete_requests (id, requests) VALUES (?, 1) ON CONFLICT(id) DO UPDATE SET requests = requests + 1 RETURNING requests")
+      .get(id) as { requests: number };
+    return row.requests;
+  }
+
+  /** Plans a video's removal at `dueMs` (emulated); an earlier plan is kept. */
+  scheduleDelete(id: string, dueMs: number): void {
+    this.db
+      .prepare<[{ due: number; id: string }]>("UPDATE delete_requests SET due_ms = CASE WHEN due_ms IS NULL OR due_ms > @due THEN @due ELSE due_ms END WHERE id = @id")
+      .run({ due: dueMs, id });
+  }
+
+  /** Videos whose planned removal time has passed. */
+  dueDeletes(nowMs: number): string[] {
+    const rows = this.db.prepare<[number]>("SELECT id FROM delete_requests WHERE due_ms IS NOT NULL AND due_ms <= ?").all(nowMs) as { id: string }[];
+    return rows.map((r) => r.id);
   }
 
   allIds(): Set<string> {

@@ -109,10 +109,13 @@ export class ImagineClient {
         }
     }
 
-    /** Deletes the video. Resolves "already-gone" when the vendor says it does not exist. */
-    async deleteVideo(id: string, deadlineMs: number): Promise<"deleted" | "already-gone"> {
+    /**
+     * Deletes the video. Resolves "already-gone" when the vendor says it does not exist.
+     * `used`, when given, is told the method of the route that answered (for deletion receipts).
+     */
+    async deleteVideo(id: string, deadlineMs: number, used?: { method?: "DELETE" | "POST" }): Promise<"deleted" | "already-gone"> {
         try {
-            await this.withFallback(DELETE_ROUTES, "deleteRoute", id, deadlineMs, "high");
+            await this.withFallback(DELETE_ROUTES, "deleteRoute", id, deadlineMs, "high", used && ((r) => (used.method = r.method as "DELETE" | "POST")));
             return "deleted";
         } catch (e) {
             if (e instanceof ImagineVideoNotFoundError) {
@@ -128,12 +131,14 @@ export class ImagineClient {
         id: string,
         deadlineMs: number,
         priority: Priority,
+        onRoute?: (route: Route) => void,
     ): Promise<unknown> {
         const start = this[memo];
         let lastMissing: ImagineRouteNotFoundError | undefined;
         for (let i = 0; i < routes.length; i++) {
             const index = (start + i) % routes.length;
             const route = routes[index];
+            onRoute?.(route);
             try {
                 const body = await this.sender.send({
                     method: route.method,

@@ -93,3 +93,10 @@ export class ImagineGenerationUncertainError extends ImagineError {}
 
 /** A 2xx answer that is not the vendor's JSON: most often `imagine:baseUrl` points at another server. */
 export class ImagineProtocolError extends ImagineError {}
+
+/**
+ * The vendor acknowledged a delete, but the video (its file or its status) was still there when
+ * `imagine:deleteTimeoutMinutes` ran out, the delete re-sent with backoff meanwhile. The resource
+ * stays in state, so the next `pulumi destroy` tries again.
+ */
+export class ImagineDeleteNotConfirmedError extends ImagineError {}

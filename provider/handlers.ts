@@ -103,8 +103,8 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
         async update(id, olds, news) {
             return updateVideo(ctx(), id, olds, news);
         },
-        async delete(id) {
-            await deleteVideo(ctx(), id);
+        async delete(id, props) {
+            await deleteVideo(ctx(), id, props);
         },
     };
 }

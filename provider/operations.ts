@@ -3,8 +3,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { ImagineClient } from "./client";
 import { Clock } from "./clock";
+import { checkGone, storedFileUrl } from "./delete-verification";
+import { appendReceipt, DeletionReceipt, identityOf, Verification } from "./deletion-log";
 import {
     ImagineConflictError,
+    ImagineDeleteNotConfirmedError,
     ImagineError,
     ImagineVideoNotFoundError,
 } from "./errors";
@@ -127,14 +130,65 @@ export async function readVideo(ctx: OperationContext, id: string, props: Props)
  * `pulumi destroy` or removal: delete through the Delete API until the vendor has no such video.
  * Already gone counts as deleted; a busy video is waited for; transient failures are retried within
  * `imagine:deleteTimeoutMinutes`; auth and credit errors fail at once (the resource stays in state).
+ * An acknowledged delete is then verified (see delete-verification.ts): a video still there gets the
+ * delete again with backoff, and one that never goes fails the delete, naming it. Each video deleted
+ * or found gone gets a receipt when `imagine:deletionLog` is set. `props` are the stored outputs.
  */
-export async function deleteVideo(ctx: OperationContext, id: string): Promise<void> {
+export async function deleteVideo(ctx: OperationContext, id: string, props: Props = {}): Promise<void> {
     const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
+    const mode = ctx.settings.verifyDeletes;
+    const fileUrl = storedFileUrl(props);
+    const used: { method?: "DELETE" | "POST" } = {};
+    let attempts = 1;
+    const done = (verification: Verification, line: string) => {
+        ctx.log(`video ${id}: ${line}`);
+        writeReceipt(ctx, id, props, { method: used.method ?? "DELETE", verification, attempts });
+    };
+
+    if ((await sendDelete(ctx, id, deadline, used)) === "already-gone") {
+        return done("already-gone", "already gone on the vendor's side");
+    }
+    const how = `deleted (${used.method ?? "DELETE"})`;
+    if (mode === "off") {
+        return done("unverified", `${how}, not verified (imagine:verifyDeletes is off)`);
+    }
+    const delays = backoffDelays(ctx);
+    let vendorSaysGone = false;
+    for (let round = 1; ; round++) {
+        const check = await checkGone({ client: ctx.client, requestTimeoutMs: ctx.settings.requestTimeoutMs }, id, fileUrl, mode, deadline);
+        if (check.gone) {
+            const proof = check.proof === "file-404" ? "its file link answers 404" : "the API no longer knows it (status 404)";
+            const again = attempts > 1 ? ` after ${attempts} delete requests` : "";
+            return done(check.proof, `${how}${again}, confirmed: ${proof}`);
+        }
+        const seen = check.seenBy === "file" ? "its file is still served" : "its status still answers";
+        const pause = delays(round);
+        if (ctx.clock.now() + pause > deadline) {
+            throw new ImagineDeleteNotConfirmedError(
+                `video ${id}: the Imagine API acknowledged its delete${attempts > 1 ? ` ${attempts} times` : ""}, but ${seen} ` +
+                    `when imagine:deleteTimeoutMinutes (${ctx.settings.deleteTimeoutMs / 60_000}) ran out` +
+                    (vendorSaysGone ? " (the API itself now says it does not exist)" : "") +
+                    ". It stays in the stack: run `pulumi destroy` again, raise imagine:deleteTimeoutMinutes, or ask the vendor.",
+                { operation: `delete video ${id}` },
+            );
+        }
+        ctx.log(
+            `video ${id}: ${seen} after the vendor acknowledged its delete; ` +
+                (vendorSaysGone ? "checking again" : "sending the delete again") + ` in ${(pause / 1000).toFixed(1)}s`,
+        );
+        await ctx.clock.sleep(pause);
+        if (!vendorSaysGone) {
+            attempts++;
+            vendorSaysGone = (await sendDelete(ctx, id, deadline, used)) === "already-gone";
+        }
+    }
+}
+
+/** One delete request (DELETE, or POST where DELETE is not served), waiting out a busy video. */
+async function sendDelete(ctx: OperationContext, id: string, deadline: number, used: { method?: "DELETE" | "POST" }): Promise<"deleted" | "already-gone"> {
     for (;;) {
         try {
-            const result = await ctx.client.deleteVideo(id, deadline);
-            ctx.log(result === "deleted" ? `video ${id}: deleted` : `video ${id}: already gone on the vendor's side`);
-            return;
+            return await ctx.client.deleteVideo(id, deadline, used);
         } catch (e) {
             if (!isStillProcessing(e)) {
                 throw e;
@@ -156,9 +210,23 @@ export async function deleteVideo(ctx: OperationContext, id: string): Promise<vo
             { delayMs: backoffDelays(ctx), deadlineMs: deadline, clock: ctx.clock, description: `video ${id} to stop processing before deleting it` },
         );
         if (gone) {
-            ctx.log(`video ${id}: already gone on the vendor's side`);
-            return;
+            return "already-gone";
         }
+    }
+}
+
+/** Appends the video's receipt when `imagine:deletionLog` is set; a failed write warns, never fails the delete. */
+function writeReceipt(ctx: OperationContext, id: string, props: Props, r: Pick<DeletionReceipt, "method" | "verification" | "attempts">): void {
+    const file = ctx.settings.deletionLog;
+    if (!file) {
+        return;
+    }
+    try {
+        // Wall-clock time, not the injected clock: a receipt says when it really happened.
+        appendReceipt(file, ctx.cwd, { videoId: id, ...identityOf(props), deletedAt: new Date().toISOString(), ...r });
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? "unknown error";
+        ctx.log(`warning: video ${id} is deleted, but its receipt could not be written to imagine:deletionLog (${code})`);
     }
 }
 

@@ -13,7 +13,15 @@ export interface ProviderSettings {
     requestsPerMinute: number;
     /** When a generation is expected to end; polling is planned around it. */
     expectedMs: number;
+    /** How a delete is confirmed: the stored file URL then a status read, always a status read, or not at all. */
+    verifyDeletes: VerifyDeletes;
+    /** The JSON Lines file receiving one receipt per deleted video (relative to the program folder); unset = none. */
+    deletionLog?: string;
 }
+
+/** `file`: the stored file URL (no API request), a status read when it cannot tell; `status`: a status read; `off`. */
+export type VerifyDeletes = "file" | "status" | "off";
+export const VERIFY_DELETES_MODES: readonly VerifyDeletes[] = ["file", "status", "off"];
 
 /** Reads one stack config value, e.g. `imagine:apiToken`; undefined when unset. */
 export type ConfigGetter = (key: string) => string | undefined;
@@ -36,6 +44,8 @@ export const SETTINGS = {
     deleteTimeout: { key: "imagine:deleteTimeoutMinutes", env: "IMAGINE_DELETE_TIMEOUT_MINUTES", defaultValue: 20, toMs: 60000, unit: "minutes" },
     requestsPerMinute: { key: "imagine:requestsPerMinute", env: "IMAGINE_REQUESTS_PER_MINUTE", defaultValue: 50, toMs: 1, unit: "requests a minute" },
     expected: { key: "imagine:expectedMinutes", env: "IMAGINE_EXPECTED_MINUTES", defaultValue: 12, toMs: 60000, unit: "minutes" },
+    verifyDeletes: { key: "imagine:verifyDeletes", env: "IMAGINE_VERIFY_DELETES", defaultValue: "file" },
+    deletionLog: { key: "imagine:deletionLog", env: "IMAGINE_DELETION_LOG" },
 } as const;
 
 /**
@@ -83,6 +93,8 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         deleteTimeoutMs: readNumber(read, SETTINGS.deleteTimeout),
         requestsPerMinute: readNumber(read, SETTINGS.requestsPerMinute),
         expectedMs: readNumber(read, SETTINGS.expected),
+        verifyDeletes: readVerifyDeletes(read),
+        deletionLog: read(SETTINGS.deletionLog)?.trim(),
     };
     if (settings.maxPollMs < settings.minPollMs) {
         throw new ImagineConfigError(
@@ -91,6 +103,22 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         );
     }
     return settings;
+}
+
+function readVerifyDeletes(read: (s: { key: string; env: string }) => string | undefined): VerifyDeletes {
+    const s = SETTINGS.verifyDeletes;
+    const raw = read(s);
+    if (raw === undefined) {
+        return s.defaultValue;
+    }
+    const mode = raw.trim().toLowerCase();
+    if (!(VERIFY_DELETES_MODES as readonly string[]).includes(mode)) {
+        throw new ImagineConfigError(
+            `${s.key} (or ${s.env}) is "${raw}": it must be one of ${VERIFY_DELETES_MODES.join(", ")} ` +
+                `(default ${s.defaultValue}: check the stored file link, then the status).`,
+        );
+    }
+    return mode as VerifyDeletes;
 }
 
 function readNumber(read: (s: { key: string; env: string }) => string | undefined, s: NumberSetting): number {

@@ -34,6 +34,9 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     expect(Object.keys(r.fanout)).toEqual(expect.arrayContaining(["share429", "ratio", "referenceSeconds"]));
     expect(r.state.providerBytes).toBeLessThanOrEqual(2048);
     expect(r.state.resourceStateBytes).toBeGreaterThan(r.state.providerBytes);
+    // Verified deletes: the file check is a storage request, not an API request; a status read is one.
+    expect(r.destroyVerification).toMatchObject({ failures: 0, videosLeft: 0, fileStorageRequestsPerVideo: 1 });
+    expect(r.destroyVerification.fileApiRequestsPerVideo).toBeLessThan(r.destroyVerification.statusApiRequestsPerVideo);
     expect(report.machine.cpus).toBeGreaterThan(0);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
 }, 120_000);

@@ -1,4 +1,4 @@
-/** Delete at /v2/video/delete/{id} by DELETE and POST (each can be disallowed: 405). Removes the files. */
+/** Delete at /v2/video/delete/{id} by DELETE and POST (each can be disallowed: 405). Removes the video and its files (see deletions.ts for when). */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "../context";
 import { ERRORS, sendError } from "../errors";
@@ -17,8 +17,8 @@ function handler(ctx: EmulatorContext) {
     if (ctx.lifecycle.stateOf(video) === "processing" && s.deleteWhileProcessing === "reject") {
       return sendError(reply, ERRORS.stillProcessing, "the video is still processing; delete it once it has finished or failed", s.codeFormat);
     }
-    ctx.store.delete(video.id);
-    ctx.files.remove(video.id);
+    // Acknowledged in every case; dropFirstDelete and deleteLagSeconds decide when (if) it takes effect.
+    ctx.deletions.request(video.id, s);
     return reply.code(200).send({ message: "video deleted", status: "success" });
   };
 }

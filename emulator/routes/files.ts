@@ -17,6 +17,7 @@ function handler(ctx: EmulatorContext) {
     if (!(OUTPUT_NAMES as readonly string[]).includes(name)) return sendError(reply, ERRORS.notFound, "file not found", format);
     const refused = ctx.signer.check(id, name, query.expires, query.signature, ctx.clock.now() / 1000);
     if (refused) return sendError(reply, ERRORS.badSignature, refused, format);
+    ctx.deletions.applyDue();
     const found = ctx.store.get(id);
     const video = found && ctx.lifecycle.settle(found);
     if (!video || !video.filesReady) return sendError(reply, ERRORS.notFound, "file not found", format);

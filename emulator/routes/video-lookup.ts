@@ -12,6 +12,7 @@ export function ownVideo(ctx: EmulatorContext, request: FastifyRequest, reply: F
     sendError(reply, ERRORS.invalidRequest, "invalid video id", format);
     return undefined;
   }
+  ctx.deletions.applyDue();
   const video = ctx.store.get(id);
   // Another key's video is reported exactly like an unknown one.
   if (!video || video.owner !== request.owner) {

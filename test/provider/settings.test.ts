@@ -8,7 +8,7 @@ const fromConfig = (c: Record<string, string>) => (k: string) => c[k];
 describe("resolveSettings", () => {
     it("reads stack config first, then the environment, then defaults", () => {
         const s = resolveSettings(fromConfig({ "imagine:apiToken": TOKEN }), { IMAGINE_BASE_URL: "http://127.0.0.1:9/", IMAGINE_MIN_POLL_SECONDS: "0.5" });
-        expect(s).toEqual({ token: TOKEN, baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 30000, minPollMs: 500, maxPollMs: 60000, deleteTimeoutMs: 1200000, requestsPerMinute: 50, expectedMs: 720000 });
+        expect(s).toEqual({ token: TOKEN, baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 30000, minPollMs: 500, maxPollMs: 60000, deleteTimeoutMs: 1200000, requestsPerMinute: 50, expectedMs: 720000, verifyDeletes: "file" });
         expect(resolveSettings(fromConfig({}), { IMAGINE_API_TOKEN: "vk-env" }).token).toBe("vk-env");
         expect(resolveSettings(fromConfig({ "imagine:apiToken": "vk-cfg" }), { IMAGINE_API_TOKEN: "vk-env" }).token).toBe("vk-cfg");
         expect(resolveSettings(fromConfig({ "imagine:apiToken": "vk-x" }), {}).baseUrl).toBe("https://api.vyro.ai");
@@ -39,5 +39,22 @@ describe("resolveSettings", () => {
         [{ "imagine:minPollSeconds": "10", "imagine:maxPollSeconds": "5" }, "imagine:maxPollSeconds"],
     ])("rejects %j naming the key", (config, key) => {
         expect(() => resolveSettings(fromConfig({ "imagine:apiToken": TOKEN, ...config }), {})).toThrow(key);
+    });
+
+    it("reads imagine:verifyDeletes (file by default, status, off) and imagine:deletionLog, config before environment", () => {
+        const base = { "imagine:apiToken": TOKEN };
+        expect(resolveSettings(fromConfig(base), {}).verifyDeletes).toBe("file");
+        expect(resolveSettings(fromConfig(base), {}).deletionLog).toBeUndefined();
+        expect(resolveSettings(fromConfig(base), { IMAGINE_VERIFY_DELETES: "status" }).verifyDeletes).toBe("status");
+        expect(resolveSettings(fromConfig({ ...base, "imagine:verifyDeletes": "off" }), { IMAGINE_VERIFY_DELETES: "status" }).verifyDeletes).toBe("off");
+        expect(resolveSettings(fromConfig(base), { IMAGINE_DELETION_LOG: "audit/deletions.jsonl" }).deletionLog).toBe("audit/deletions.jsonl");
+        expect(resolveSettings(fromConfig({ ...base, "imagine:deletionLog": "a.jsonl" }), { IMAGINE_DELETION_LOG: "b.jsonl" }).deletionLog).toBe("a.jsonl");
+    });
+
+    it("rejects an unknown imagine:verifyDeletes naming the key, its variable and the allowed values", () => {
+        expect(() => resolveSettings(fromConfig({ "imagine:apiToken": TOKEN, "imagine:verifyDeletes": "yes" }), {})).toThrow(
+            /imagine:verifyDeletes \(or IMAGINE_VERIFY_DELETES\) is "yes": it must be one of file, status, off/,
+        );
+        expect(() => resolveSettings(fromConfig({ "imagine:apiToken": TOKEN }), { IMAGINE_VERIFY_DELETES: "files" })).toThrow(ImagineConfigError);
     });
 });

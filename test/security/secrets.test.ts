@@ -2,8 +2,8 @@
  * Secret scan: a whole lifecycle through the engine stand-in with a canary API key, then a search for
  * the key and for signed result URLs in everything a user, a CI log or a state backend would keep:
  * every version of the checkpoint file, the serialized providers in it, the stdout and stderr of every
- * process, diagnostics, error messages, and the output of an existing lifecycle test file run by jest
- * with the canary as its key.
+ * process, diagnostics, error messages, the deletion receipts (imagine:deletionLog), and the output
+ * of an existing lifecycle test file run by jest with the canary as its key.
  */
 import { spawn } from "child_process";
 import { randomInt } from "crypto";
@@ -72,6 +72,7 @@ beforeAll(async () => {
     stopEmulator = () => emulator.stop();
     s = new VideoStack(emulator, dir, FIXTURE, {});
     s.stack.setConfig("imagine:apiToken", { value: CANARY, secret: true });
+    s.stack.setConfig("imagine:deletionLog", { value: path.join(dir, "deletions.jsonl") });
     fs.writeFileSync(path.join(dir, "still.png"), PNG);
 });
 afterAll(async () => {
@@ -94,7 +95,7 @@ it("the stack-harness takes its key from IMAGINE_TEST_TOKEN (so the child run be
     }
 });
 
-it("no token and no plain signed URL in checkpoints, providers, process output, diagnostics or errors", async () => {
+it("no token and no plain signed URL in checkpoints, providers, process output, diagnostics, errors or receipts", async () => {
     const statePath = path.join(dir, "state.json");
     // Every version of the checkpoint file: read after each operation, and sampled while it runs.
     const versions = new Set<string>();
@@ -165,6 +166,12 @@ it("no token and no plain signed URL in checkpoints, providers, process output, 
         for (const p of providers) expect(p).not.toContain(secret);
         for (const l of logs) expect({ op: l.op, leaks: l.text.includes(secret) }).toEqual({ op: l.op, leaks: false });
     }
+    // The deletion receipts: one JSON line per deleted video (text, image, bad), no key, no link.
+    const receipts = fs.readFileSync(path.join(dir, "deletions.jsonl"), "utf8");
+    const lines = receipts.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((r) => r.name).sort()).toEqual(["bad", "image", "text"]);
+    for (const secret of [CANARY, WRONG, "signature=", "://"]) expect({ secret, inReceipts: receipts.includes(secret) }).toEqual({ secret, inReceipts: false });
+
     // Nor does the emulator keep the key in its data folder (it stores SHA-256 hashes only).
     for (const f of fs.readdirSync(path.join(dir, "emulator"), { recursive: true }) as string[]) {
         const full = path.join(dir, "emulator", f);
