@@ -10,7 +10,8 @@ import {
 import { DEFAULT_TIMEOUT_MINUTES, imageContentType } from "./inputs";
 import { ProviderSettings } from "./settings";
 import { VideoStatus } from "./status";
-import { FIRST_CHECK, nextPollDelay } from "./polling";
+import { GenerationTimes } from "./generation-times";
+import { DENSE_FROM, nextPollDelay, PollSchedule } from "./polling";
 import { exponentialDelays, waitUntil } from "./waiter";
 
 /** Everything an operation needs, so tests can give it an injected clock and a fake log. */
@@ -25,6 +26,8 @@ export interface OperationContext {
     cwd: string;
     /** Videos being waited for in this process with this key: polls space out as it grows. */
     waits: { inFlight: number };
+    /** How long each style's generations took in this process; absent: nothing is learned. */
+    learned?: GenerationTimes;
 }
 
 /** The names of the resource's inputs, as stored among its outputs too. */
@@ -75,7 +78,8 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         ctx.log(`adopted video ${id} (${status.state})`);
         const outs = { ...base, ...statusOutputs(id, status) };
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
-        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx)) : outs };
+        const plan: WaitPlan = { startedMs: vendorStart(ctx, status.createdAt), style: stringOrUndefined(inputs.style) };
+        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, plan) : outs };
     }
 
     const image = typeof inputs.imagePath === "string" ? readImage(ctx.cwd, inputs.imagePath) : undefined;
@@ -92,7 +96,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     ctx.log(`video ${id}: generation started (${inputs.style})`);
     // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
     const accepted: Props = { ...base, videoId: id, status: "processing" };
-    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, start) };
+    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, { startedMs: start, style: inputs.style as string, learn: true }) };
 }
 
 /** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
@@ -102,7 +106,8 @@ export async function updateVideo(ctx: OperationContext, id: string, olds: Props
     if (olds.status !== "processing" || news.waitForCompletion === false) {
         return { outs };
     }
-    return { outs: await finish(ctx, id, outs, news, deadline, startedLongAgo(ctx)) };
+    const plan: WaitPlan = { startedMs: vendorStart(ctx, olds.createdAt), style: stringOrUndefined(news.style) };
+    return { outs: await finish(ctx, id, outs, news, deadline, plan) };
 }
 
 /** `pulumi refresh`: the vendor's view of the video; an empty id when it is gone. */
@@ -162,14 +167,14 @@ export async function deleteVideo(ctx: OperationContext, id: string): Promise<vo
 }
 
 /** Waits for the video when asked to, turning every failure after acceptance into a partial failure. */
-async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number, startedMs: number): Promise<Props> {
+async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number, plan: WaitPlan): Promise<Props> {
     const withProvider = (o: Props) => ({ ...o, __provider: inputs.__provider });
     if (inputs.waitForCompletion === false) {
         return outs;
     }
     let status: VideoStatus;
     try {
-        status = await waitForVideo(ctx, id, deadline, startedMs);
+        status = await waitForVideo(ctx, id, deadline, plan);
     } catch (e) {
         const reason = describeFailure(e);
         throw new VideoPartialFailureError(
@@ -194,35 +199,71 @@ async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Pr
     return result;
 }
 
+/** What a wait knows about the generation it waits for. */
+export interface WaitPlan {
+    /** When the generation started (clock ms). Unknown: as if it were where checks are densest. */
+    startedMs?: number;
+    /** Its style: the checks are planned around what this process learned about the style. */
+    style?: string;
+    /** The start is exact (the wait follows the generation request): learn the time it takes. */
+    learn?: boolean;
+}
+
+/** A learned style's first check comes at this fraction of its fastest generation seen. */
+export const LEARNED_HOLD = 0.5;
+
 /**
  * Polls the status until the video is finished or failed; throws on timeout or a hard error.
- * `startedMs` is when the generation started (clock ms): the schedule is planned from it.
+ * The checks follow provider/polling.ts, planned from the generation's start; a progress line
+ * says what is happening at each pause (status, time elapsed, when the next check comes).
  */
-export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number, startedMs = ctx.clock.now()): Promise<VideoStatus> {
-    const schedule = {
-        expectedMs: ctx.settings.expectedMs,
+export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number, plan: WaitPlan = {}): Promise<VideoStatus> {
+    const learned = ctx.learned?.timing(plan.style);
+    const schedule: PollSchedule = {
+        expectedMs: learned?.typicalMs ?? ctx.settings.expectedMs,
+        holdMs: learned ? learned.fastestMs * LEARNED_HOLD : 0,
         minDelayMs: ctx.settings.minPollMs,
         maxDelayMs: ctx.settings.maxPollMs,
         requestsPerMinute: ctx.settings.requestsPerMinute,
     };
-    const offset = ctx.clock.now() - startedMs;
+    const startedMs = plan.startedMs ?? ctx.clock.now() - schedule.expectedMs * DENSE_FROM;
+    const elapsed = () => ctx.clock.now() - startedMs;
+    /** Elapsed time at the last answer that said the video was still processing. */
+    let processingAtMs: number | undefined;
+    let lastStatus = "processing";
+    const onPause = (delayMs: number, attempt: number) => {
+        if (attempt === 0) {
+            const hint = learned && plan.style !== undefined
+                ? ` (${plan.style} took about ${seconds(learned.typicalMs)}s in this deployment so far)`
+                : "";
+            ctx.log(`video ${id}: first status check in ${seconds(delayMs)}s${hint}`);
+        } else {
+            ctx.log(`video ${id}: ${lastStatus} (${Math.round((processingAtMs ?? elapsed()) / 1000)}s elapsed); next check in ${seconds(delayMs)}s`);
+        }
+    };
     ctx.waits.inFlight++;
     try {
         return await waitUntil<VideoStatus>(
             async () => {
                 const s = await ctx.client.getStatus(id, deadlineMs);
+                const at = elapsed();
                 if (s.state !== "processing") {
+                    if (plan.learn && s.state === "finished" && plan.style !== undefined) {
+                        // Done somewhere between the last "processing" answer and this one.
+                        ctx.learned?.record(plan.style, ((processingAtMs ?? 0) + at) / 2);
+                    }
                     return { done: true, value: s };
                 }
-                const elapsed = Math.round((ctx.clock.now() - startedMs) / 1000);
-                ctx.log(`video ${id}: ${s.vendorStatus ?? s.state} (${elapsed}s elapsed)`);
-                return { done: false, progress: s.vendorStatus ?? s.state };
+                processingAtMs = at;
+                lastStatus = s.vendorStatus ?? s.state;
+                return { done: false, progress: lastStatus };
             },
             {
-                delayMs: (_attempt, elapsedMs) => nextPollDelay(offset + elapsedMs, ctx.waits.inFlight, schedule, ctx.random),
+                delayMs: () => nextPollDelay(elapsed(), ctx.waits.inFlight, schedule, ctx.random),
                 deadlineMs,
                 clock: ctx.clock,
                 description: `video ${id} to finish`,
+                onPause,
             },
         );
     } finally {
@@ -230,9 +271,27 @@ export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs
     }
 }
 
-/** A start time for a video whose start is unknown (adopted, or resumed): check it from now on. */
-function startedLongAgo(ctx: OperationContext): number {
-    return ctx.clock.now() - ctx.settings.expectedMs * FIRST_CHECK;
+/**
+ * When a video whose wait is resumed (an update after a failed wait) or adopted started: the
+ * vendor's `created_at` when it is plausible on our clock (not in the future, within a week), else
+ * unknown.
+ */
+function vendorStart(ctx: OperationContext, createdAt: unknown): number | undefined {
+    const now = ctx.clock.now();
+    const t = typeof createdAt === "string" ? Date.parse(createdAt) : NaN;
+    if (!Number.isFinite(t) || t > now + 60_000 || t < now - 7 * 24 * 3_600_000) {
+        return undefined;
+    }
+    return Math.min(t, now);
+}
+
+/** Seconds for a progress line: whole ones, tenths below ten. */
+function seconds(ms: number): string {
+    return ms < 10_000 ? (Math.round(ms / 100) / 10).toString() : Math.round(ms / 1000).toString();
+}
+
+function stringOrUndefined(v: unknown): string | undefined {
+    return typeof v === "string" ? v : undefined;
 }
 
 /** Pauses for waits that are not a generation's (a busy video before a delete). */
