@@ -78,8 +78,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         ctx.log(`adopted video ${id} (${status.state})`);
         const outs = { ...base, ...statusOutputs(id, status) };
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
-        const plan: WaitPlan = { startedMs: vendorStart(ctx, status.createdAt), style: stringOrUndefined(inputs.style) };
-        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, plan) : outs };
+        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status.createdAt)) : outs };
     }
 
     const image = typeof inputs.imagePath === "string" ? readImage(ctx.cwd, inputs.imagePath) : undefined;
@@ -96,7 +95,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     ctx.log(`video ${id}: generation started (${inputs.style})`);
     // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
     const accepted: Props = { ...base, videoId: id, status: "processing" };
-    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, { startedMs: start, style: inputs.style as string, learn: true }) };
+    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, start, true) };
 }
 
 /** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
@@ -106,8 +105,7 @@ export async function updateVideo(ctx: OperationContext, id: string, olds: Props
     if (olds.status !== "processing" || news.waitForCompletion === false) {
         return { outs };
     }
-    const plan: WaitPlan = { startedMs: vendorStart(ctx, olds.createdAt), style: stringOrUndefined(news.style) };
-    return { outs: await finish(ctx, id, outs, news, deadline, plan) };
+    return { outs: await finish(ctx, id, outs, news, deadline, startedLongAgo(ctx, olds.createdAt)) };
 }
 
 /** `pulumi refresh`: the vendor's view of the video; an empty id when it is gone. */
@@ -166,15 +164,19 @@ export async function deleteVideo(ctx: OperationContext, id: string): Promise<vo
     }
 }
 
-/** Waits for the video when asked to, turning every failure after acceptance into a partial failure. */
-async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number, plan: WaitPlan): Promise<Props> {
+/**
+ * Waits for the video when asked to, turning every failure after acceptance into a partial failure.
+ * `startedMs`: when the generation started (undefined: unknown); `learn`: that start is exact, so the
+ * time the style took is learned.
+ */
+async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number, startedMs: number | undefined, learn = false): Promise<Props> {
     const withProvider = (o: Props) => ({ ...o, __provider: inputs.__provider });
     if (inputs.waitForCompletion === false) {
         return outs;
     }
     let status: VideoStatus;
     try {
-        status = await waitForVideo(ctx, id, deadline, plan);
+        status = await waitForVideo(ctx, id, deadline, { startedMs, style: stringOrUndefined(inputs.style), learn });
     } catch (e) {
         const reason = describeFailure(e);
         throw new VideoPartialFailureError(
@@ -274,9 +276,9 @@ export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs
 /**
  * When a video whose wait is resumed (an update after a failed wait) or adopted started: the
  * vendor's `created_at` when it is plausible on our clock (not in the future, within a week), else
- * unknown.
+ * unknown (the wait then plans as if the video were where checks are densest).
  */
-function vendorStart(ctx: OperationContext, createdAt: unknown): number | undefined {
+function startedLongAgo(ctx: OperationContext, createdAt?: unknown): number | undefined {
     const now = ctx.clock.now();
     const t = typeof createdAt === "string" ? Date.parse(createdAt) : NaN;
     if (!Number.isFinite(t) || t > now + 60_000 || t < now - 7 * 24 * 3_600_000) {
