@@ -95,7 +95,9 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     ctx.log(`video ${id}: generation started (${inputs.style})`);
     // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
     const accepted: Props = { ...base, videoId: id, status: "processing" };
-    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, start, true) };
+    // The vendor started the generation before it answered: plan the checks from the answer (an
+    // image upload can take seconds), so they never come later than the schedule says.
+    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, ctx.clock.now(), true) };
 }
 
 /** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
@@ -222,13 +224,13 @@ export const LEARNED_HOLD = 0.5;
 export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number, plan: WaitPlan = {}): Promise<VideoStatus> {
     const learned = ctx.learned?.timing(plan.style);
     const schedule: PollSchedule = {
-        expectedMs: learned?.typicalMs ?? ctx.settings.expectedMs,
-        holdMs: learned ? learned.fastestMs * LEARNED_HOLD : 0,
+        expectedMs: ctx.settings.expectedMs,
+        learned: learned && { typicalMs: learned.typicalMs, holdMs: learned.fastestMs * LEARNED_HOLD },
         minDelayMs: ctx.settings.minPollMs,
         maxDelayMs: ctx.settings.maxPollMs,
         requestsPerMinute: ctx.settings.requestsPerMinute,
     };
-    const startedMs = plan.startedMs ?? ctx.clock.now() - schedule.expectedMs * DENSE_FROM;
+    const startedMs = plan.startedMs ?? ctx.clock.now() - (learned?.typicalMs ?? schedule.expectedMs) * DENSE_FROM;
     const elapsed = () => ctx.clock.now() - startedMs;
     /** Elapsed time at the last answer that said the video was still processing. */
     let processingAtMs: number | undefined;

@@ -2,12 +2,13 @@
  * When to ask for a video's status while waiting for it: a proportional schedule that notices a
  * video soon after it is done whatever its generation time, densest around the expected end.
  *
- * With E the expected generation time (`imagine:expectedMinutes`, or what this process learned for
- * the style), `min`/`max` the poll settings and t the time since the generation started:
+ * With E the expected generation time (`imagine:expectedMinutes`), C where checks are densest (E, or
+ * the time this process learned for the style), `min`/`max` the poll settings and t the time since
+ * the generation started:
  *
  *   planned(t) = clamp(GROWTH * t, floor, max)         floor = clamp(E * FLOOR_FRACTION, min, max)
- *   planned(t) = min(planned(t), dense)   for t in [DENSE_FROM * E, DENSE_UNTIL * E)
- *                                          dense = clamp(E * DENSE_FRACTION, min, max)
+ *   planned(t) = min(planned(t), dense)   for t in [DENSE_FROM * C, DENSE_UNTIL * C)
+ *                                          dense = clamp(C * DENSE_FRACTION, min, max)
  *   planned(t) = hold - t                 for t < hold (only with a learned style: half its fastest time)
  *   pause      = max(planned(t), fair share of the budget) * jitter in [1 - JITTER, 1 + JITTER)
  *
@@ -25,7 +26,7 @@
  * videos being waited for: polls plan for at most POLL_SHARE of it and never crowd out deletes.
  */
 export interface PollSchedule {
-    /** Where checks are densest: when a generation is expected to end (from its start). */
+    /** When a generation is expected to end (from its start): sets the floor, and where checks are densest. */
     expectedMs: number;
     /** The shortest pause between two checks. */
     minDelayMs: number;
@@ -33,8 +34,8 @@ export interface PollSchedule {
     maxDelayMs: number;
     /** The key's request budget, requests per minute. */
     requestsPerMinute: number;
-    /** No check before this long after the start (a learned style's plan); 0 or absent: none held. */
-    holdMs?: number;
+    /** What this process learned about the style: checks densest around its time, none before the hold. */
+    learned?: { typicalMs: number; holdMs: number };
 }
 
 /** Share of the request budget that status polls may plan to use; the rest is for creates and deletes. */
@@ -54,14 +55,16 @@ export const JITTER = 0.1;
 
 /** The pause the schedule plans `elapsedMs` after the start, before fair share and jitter. */
 export function plannedDelay(elapsedMs: number, s: PollSchedule): number {
-    const hold = s.holdMs ?? 0;
-    if (elapsedMs < hold) {
+    // Jitter may bring the first check up to JITTER early: the hold is over then.
+    const hold = s.learned?.holdMs ?? 0;
+    if (elapsedMs < hold * (1 - JITTER)) {
         return hold - elapsedMs;
     }
     const floor = clamp(s.expectedMs * FLOOR_FRACTION, s.minDelayMs, s.maxDelayMs);
     let delay = clamp(GROWTH * elapsedMs, floor, s.maxDelayMs);
-    if (elapsedMs >= s.expectedMs * DENSE_FROM && elapsedMs < s.expectedMs * DENSE_UNTIL) {
-        delay = Math.min(delay, clamp(s.expectedMs * DENSE_FRACTION, s.minDelayMs, s.maxDelayMs));
+    const centre = s.learned?.typicalMs ?? s.expectedMs;
+    if (elapsedMs >= centre * DENSE_FROM && elapsedMs < centre * DENSE_UNTIL) {
+        delay = Math.min(delay, clamp(centre * DENSE_FRACTION, s.minDelayMs, s.maxDelayMs));
     }
     return delay;
 }

@@ -114,7 +114,7 @@ describe("the schedule at default settings", () => {
 
 describe("a learned style's plan", () => {
     /** What waitForVideo plans after a style's videos took `typical` (fastest `fastest`) minutes. */
-    const learned = (typical: number, fastest = typical): PollSchedule => ({ ...defaults, expectedMs: typical * minute, holdMs: 0.5 * fastest * minute });
+    const learned = (typical: number, fastest = typical): PollSchedule => ({ ...defaults, learned: { typicalMs: typical * minute, holdMs: 0.5 * fastest * minute } });
 
     it("holds the first check until half the fastest time seen, then is dense around the typical one", () => {
         const s = learned(12, 11);
@@ -125,11 +125,12 @@ describe("a learned style's plan", () => {
         expect(twelve.lagMs).toBeLessThanOrEqual(30 * second);
     });
 
-    it("notices a fast style sooner than the default plan does", () => {
-        for (const m of [0.5, 1, 3]) {
+    it("notices a video of the learned time sooner than the default plan does, with at most one check more", () => {
+        for (const m of [0.5, 1, 3, 12]) {
             for (const [, random] of draws) {
-                const { lagMs } = simulate(m * minute, learned(m), random());
-                expect(lagMs).toBeLessThanOrEqual(Math.max(6 * second, 0.05 * m * minute));
+                const plan = simulate(m * minute, learned(m), random());
+                expect(plan.lagMs).toBeLessThanOrEqual(Math.max(6 * second, 0.04 * m * minute));
+                expect(plan.checks).toBeLessThanOrEqual(simulate(m * minute, defaults, random()).checks + 1);
             }
         }
     });
