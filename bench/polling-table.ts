@@ -52,31 +52,55 @@ export function learningRowMeetsTarget(r: LearningRow): boolean {
     return r.secondDetectionLagSeconds <= Math.max(15, 0.25 * r.generationMinutes * 60) && r.secondStatusRequests <= r.firstStatusRequests + 1;
 }
 
-async function withEmulator<T>(speed: number, minutes: number, run: (emulator: RunningEmulator, p: VideoHandlers) => Promise<T>): Promise<T> {
+interface Run {
+    emulator: RunningEmulator;
+    p: VideoHandlers;
+    /** The emulator's time now, read from the provider's clock (no request: no transit in the figure). */
+    emulatedNow: () => number;
+}
+
+async function withEmulator<T>(speed: number, minutes: number, run: (r: Run) => Promise<T>): Promise<T> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-bench-polling-"));
     const emulator = await startEmulator({ dataDir: path.join(dir, "data"), tokens: [TOKEN], processingSeconds: minutes * 60, clockSpeed: speed, credits: 1000 });
     try {
+        const clock = scaledClock(speed);
         // Default settings: only the token and the emulator's URL.
-        const p = createHandlers({ clock: scaledClock(speed), log: () => undefined, env: {} });
+        const p = createHandlers({ clock, log: () => undefined, env: {} });
         const config: Record<string, string> = { "imagine:apiToken": TOKEN, "imagine:baseUrl": emulator.url };
         await p.configure({ config: { get: (k: string) => config[k] } });
-        return await run(emulator, p);
+        const offset = await clockOffset(emulator, clock);
+        return await run({ emulator, p, emulatedNow: () => clock.now() + offset });
     } finally {
         await emulator.stop();
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
+/**
+ * The emulator's clock minus the provider's (both run at the same speed): from the quickest of a few
+ * reads, taken at the midpoint of the read.
+ */
+async function clockOffset(emulator: RunningEmulator, clock: { now(): number }): Promise<number> {
+    let best = { span: Infinity, offset: 0 };
+    for (let i = 0; i < 5; i++) {
+        const before = clock.now();
+        const emulated = Date.parse((await emulator.stats()).emulatedNow);
+        const after = clock.now();
+        if (after - before < best.span) best = { span: after - before, offset: emulated - (before + after) / 2 };
+    }
+    return best.offset;
+}
+
 const statusRequests = async (emulator: RunningEmulator) =>
     Object.entries((await emulator.stats()).requests).filter(([route]) => /status/.test(route)).reduce((n, [, by]) => n + Object.values(by).reduce((m, c) => m + c, 0), 0);
 
 /** Creates `count` videos of `style` at once and waits for them: mean status requests and lag per video. */
-async function batch(emulator: RunningEmulator, p: VideoHandlers, minutes: number, style: string, count: number) {
+async function batch({ emulator, p, emulatedNow }: Run, minutes: number, style: string, count: number) {
     const before = await statusRequests(emulator);
     const lags = await Promise.all(
         Array.from({ length: count }, async (_, i) => {
             const { outs } = await p.create({ prompt: `a ${minutes}-minute video ${i}`, style, __provider: "bench" });
-            const noticedAt = Date.parse((await emulator.stats()).emulatedNow);
+            const noticedAt = emulatedNow();
             if (outs.status !== "finished") throw new Error(`pollingTable: video ended ${String(outs.status)}`);
             return (noticedAt - (Date.parse(String(outs.createdAt)) + minutes * 60_000)) / 1000;
         }),
@@ -86,12 +110,12 @@ async function batch(emulator: RunningEmulator, p: VideoHandlers, minutes: numbe
 }
 
 /** `pollingTable`: one row after the other (side by side, their start-ups would stall each other's clocks). */
-export async function pollingTable(opts: { small: boolean }): Promise<PollingRow[]> {
+export async function pollingTable(opts: PollingOptions): Promise<PollingRow[]> {
     const rows: PollingRow[] = [];
     for (const minutes of POLLING_MINUTES) {
         rows.push(
-            await withEmulator(speedFor(minutes, opts.small), minutes, async (emulator, p) => {
-                const { requests, lagSeconds } = await batch(emulator, p, minutes, "kling-1.0-pro", 1);
+            await withEmulator(speedFor(minutes, opts), minutes, async (r) => {
+                const { requests, lagSeconds } = await batch(r, minutes, "kling-1.0-pro", 1);
                 return { generationMinutes: minutes, statusRequests: requests, detectionLagSeconds: round(lagSeconds) };
             }),
         );
@@ -100,15 +124,15 @@ export async function pollingTable(opts: { small: boolean }): Promise<PollingRow
 }
 
 /** `pollingLearning`: per generation time, two batches of one style in one provider process, one after the other. */
-export async function pollingLearning(opts: { small: boolean }): Promise<LearningRow[]> {
+export async function pollingLearning(opts: PollingOptions): Promise<LearningRow[]> {
     const videosPerBatch = opts.small ? 2 : 5;
     const rows: LearningRow[] = [];
     for (const minutes of LEARNING_MINUTES) {
         rows.push(
-            await withEmulator(speedFor(minutes, opts.small), minutes, async (emulator, p) => {
+            await withEmulator(speedFor(minutes, opts), minutes, async (r) => {
                 const style = minutes < 5 ? "fast-svd" : "kling-1.0-pro";
-                const first = await batch(emulator, p, minutes, style, videosPerBatch);
-                const second = await batch(emulator, p, minutes, style, videosPerBatch);
+                const first = await batch(r, minutes, style, videosPerBatch);
+                const second = await batch(r, minutes, style, videosPerBatch);
                 return {
                     generationMinutes: minutes,
                     style,
@@ -126,13 +150,18 @@ export async function pollingLearning(opts: { small: boolean }): Promise<Learnin
     return rows;
 }
 
+export interface PollingOptions {
+    small: boolean;
+    /** Clock speed at full size (default 30: a stall of 10 ms on a busy machine is 0.3 s of lag). */
+    speed?: number;
+}
+
 /**
- * Clock speed for a generation time: 60x at full size (the 25-minute row takes 25 s); at the small
- * size short generations stay at 60x (a stall of a few ms is a second of emulated lag at 240x) and
- * long ones run in about 3 s.
+ * Clock speed for a generation time: `speed` at full size (the 25-minute row takes 50 s at 30x); at
+ * the small size short generations run at 60x and long ones in about 3 s.
  */
-function speedFor(minutes: number, small: boolean): number {
-    return small ? Math.max(60, (minutes * 60) / 3) : 60;
+function speedFor(minutes: number, opts: PollingOptions): number {
+    return opts.small ? Math.max(60, (minutes * 60) / 3) : (opts.speed ?? 30);
 }
 
 function round(v: number, digits = 2): number {

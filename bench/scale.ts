@@ -7,6 +7,7 @@
  *   npm run bench -- --small      # the small size `npm test` runs (about 20 seconds)
  *   npm run bench -- --out FILE   # write the JSON elsewhere
  *   npm run bench -- --only fanout  # one scenario (figures of the others are not written)
+ *   npm run bench -- --polling-speed 60  # clock speed of pollingTable/pollingLearning (default 30)
  */
 import axios from "axios";
 import * as fs from "fs";
@@ -22,7 +23,7 @@ import { LearningRow, learningRowMeetsTarget, pollingLearning, pollingRowMeetsTa
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
-    options: { small: { type: "boolean", default: false }, out: { type: "string" }, only: { type: "string" }, "fanout-speed": { type: "string" } },
+    options: { small: { type: "boolean", default: false }, out: { type: "string" }, only: { type: "string" }, "fanout-speed": { type: "string" }, "polling-speed": { type: "string" } },
 });
 const SMALL = args.small === true;
 const OUT = args.out ?? path.join(__dirname, "results.json");
@@ -243,8 +244,9 @@ async function main() {
     await run("polling", polling);
     await run("fanout", fanout);
     await run("state", state);
-    await run("pollingTable", () => pollingTable({ small: SMALL }));
-    await run("pollingLearning", () => pollingLearning({ small: SMALL }));
+    const pollingSpeed = args["polling-speed"] === undefined ? undefined : Number(args["polling-speed"]);
+    await run("pollingTable", () => pollingTable({ small: SMALL, speed: pollingSpeed }));
+    await run("pollingLearning", () => pollingLearning({ small: SMALL, speed: pollingSpeed }));
     const met = args.only ? {} : meets(results);
     const report = {
         size: SMALL ? "small" : "full",
