@@ -213,9 +213,6 @@ export interface WaitPlan {
     learn?: boolean;
 }
 
-/** A learned style's first check comes at this fraction of its fastest generation seen. */
-export const LEARNED_HOLD = 0.5;
-
 /**
  * Polls the status until the video is finished or failed; throws on timeout or a hard error.
  * The checks follow provider/polling.ts, planned from the generation's start; a progress line
@@ -225,7 +222,7 @@ export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs
     const learned = ctx.learned?.timing(plan.style);
     const schedule: PollSchedule = {
         expectedMs: ctx.settings.expectedMs,
-        learned: learned && { typicalMs: learned.typicalMs, holdMs: learned.fastestMs * LEARNED_HOLD },
+        learned,
         minDelayMs: ctx.settings.minPollMs,
         maxDelayMs: ctx.settings.maxPollMs,
         requestsPerMinute: ctx.settings.requestsPerMinute,

@@ -9,7 +9,7 @@
  *   planned(t) = clamp(GROWTH * t, floor, max)         floor = clamp(E * FLOOR_FRACTION, min, max)
  *   planned(t) = min(planned(t), dense)   for t in [DENSE_FROM * C, DENSE_UNTIL * C)
  *                                          dense = clamp(C * DENSE_FRACTION, min, max)
- *   planned(t) = hold - t                 for t < hold (only with a learned style: half its fastest time)
+ *   planned(t) = hold - t                 for t < hold (a learned style: LEARNED_HOLD of its fastest time)
  *   pause      = max(planned(t), fair share of the budget) * jitter in [1 - JITTER, 1 + JITTER)
  *
  * Bounds that follow (one wait, budget not saturated, request time aside): a video done at T is
@@ -34,8 +34,8 @@ export interface PollSchedule {
     maxDelayMs: number;
     /** The key's request budget, requests per minute. */
     requestsPerMinute: number;
-    /** What this process learned about the style: checks densest around its time, none before the hold. */
-    learned?: { typicalMs: number; holdMs: number };
+    /** What this process learned about the style: checks densest around its typical time, none before LEARNED_HOLD of its fastest. */
+    learned?: { typicalMs: number; fastestMs: number };
 }
 
 /** Share of the request budget that status polls may plan to use; the rest is for creates and deletes. */
@@ -52,11 +52,16 @@ export const DENSE_UNTIL = 1.25;
 export const DENSE_FRACTION = 0.035;
 /** Each pause is jittered by ±10% so that videos started together do not poll together. */
 export const JITTER = 0.1;
+/**
+ * A learned style's first check comes at this fraction of its fastest generation seen: a video of it
+ * that takes at least 40% of that time is still noticed within 25% of its time.
+ */
+export const LEARNED_HOLD = 0.5;
 
 /** The pause the schedule plans `elapsedMs` after the start, before fair share and jitter. */
 export function plannedDelay(elapsedMs: number, s: PollSchedule): number {
     // Jitter may bring the first check up to JITTER early: the hold is over then.
-    const hold = s.learned?.holdMs ?? 0;
+    const hold = s.learned ? s.learned.fastestMs * LEARNED_HOLD : 0;
     if (elapsedMs < hold * (1 - JITTER)) {
         return hold - elapsedMs;
     }

@@ -114,7 +114,7 @@ describe("the schedule at default settings", () => {
 
 describe("a learned style's plan", () => {
     /** What waitForVideo plans after a style's videos took `typical` (fastest `fastest`) minutes. */
-    const learned = (typical: number, fastest = typical): PollSchedule => ({ ...defaults, learned: { typicalMs: typical * minute, holdMs: 0.5 * fastest * minute } });
+    const learned = (typical: number, fastest = typical): PollSchedule => ({ ...defaults, learned: { typicalMs: typical * minute, fastestMs: fastest * minute } });
 
     it("holds the first check until half the fastest time seen, then is dense around the typical one", () => {
         const s = learned(12, 11);
