@@ -19,8 +19,8 @@
  * defaults (E 12 min, min 5 s, max 60 s): floor 12 s, dense 25.2 s, so lag < 13.2 s up to one minute,
  * < 22% of T after it, < 27.8 s for T in [10.7, 15] min, < 66 s beyond. The count of checks up
  * to T is 1/GROWTH checks on the floor, ln(max/floor)/ln(1 + GROWTH) growing ones, then one per max
- * until the dense window and one per dense inside it: about 25 for 12 minutes (at most 29 whatever
- * the jitter). test/provider/polling.test.ts asserts these properties on the schedule.
+ * until the dense window and one per dense inside it: about 24 for 12 minutes (26 when every pause
+ * draws its shortest jitter). test/provider/polling.test.ts asserts these properties on the schedule.
  *
  * Every wait in the process shares one request budget, so the pause also widens with the number of
  * videos being waited for: polls plan for at most POLL_SHARE of it and never crowd out deletes.
