@@ -7,6 +7,7 @@
  *   npm run bench -- --small      # the small size `npm test` runs (about 20 seconds)
  *   npm run bench -- --out FILE   # write the JSON elsewhere
  *   npm run bench -- --only fanout  # one scenario (figures of the others are not written)
+ *   npm run bench -- --polling-speed 60  # clock speed of pollingTable/pollingLearning (default 30)
  */
 import axios from "axios";
 import * as fs from "fs";
@@ -19,10 +20,11 @@ import { Clock, scaledClock, systemClock } from "../provider/clock";
 import { createHandlers, VideoHandlers } from "../provider/handlers";
 import { startVideoStack, VIDEO_TYPE } from "../test/lifecycle/stack-harness";
 import { destroyVerification, withFileLinks } from "./destroy-verification";
+import { LearningRow, learningRowMeetsTarget, pollingLearning, pollingRowMeetsTarget, PollingRow, pollingTable } from "./polling-table";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
-    options: { small: { type: "boolean", default: false }, out: { type: "string" }, only: { type: "string" }, "fanout-speed": { type: "string" } },
+    options: { small: { type: "boolean", default: false }, out: { type: "string" }, only: { type: "string" }, "fanout-speed": { type: "string" }, "polling-speed": { type: "string" } },
 });
 const SMALL = args.small === true;
 const OUT = args.out ?? path.join(__dirname, "results.json");
@@ -209,10 +211,12 @@ const TARGETS = {
     fanout: "failures 0, share429 <= 0.02, ratio <= 1.25",
     state: "providerBytes <= 2048",
     destroyVerification: "failures 0 (figures: the cost of verified deletes)",
+    pollingTable: "every row: detectionLagSeconds <= max(15, 25% of the generation time); statusRequests <= 30 at 12 minutes",
+    pollingLearning: "every row: second batch noticed within max(15 s, 25%), at most 1 status request more per video",
 };
 
-function meets(results: Record<string, Record<string, number>>): Record<string, boolean> {
-    const r = results;
+function meets(results: Record<string, unknown>): Record<string, boolean> {
+    const r = results as Record<string, Record<string, number>>;
     return {
         destroy: r.destroy.ratio <= 1.15 && r.destroy.failures === 0,
         destroyOverBudget: r.destroyOverBudget.ratio <= 1.3 && r.destroyOverBudget.failures === 0,
@@ -220,6 +224,8 @@ function meets(results: Record<string, Record<string, number>>): Record<string, 
         fanout: r.fanout.failures === 0 && r.fanout.share429 <= 0.02 && r.fanout.ratio <= 1.25,
         state: r.state.providerBytes <= 2048,
         destroyVerification: r.destroyVerification.failures === 0 && r.destroyVerification.videosLeft === 0,
+        pollingTable: (results.pollingTable as PollingRow[]).every(pollingRowMeetsTarget),
+        pollingLearning: (results.pollingLearning as LearningRow[]).every(learningRowMeetsTarget),
     };
 }
 
@@ -230,8 +236,8 @@ function round(v: number, digits = 2): number {
 
 async function main() {
     const started = Date.now();
-    const results: Record<string, Record<string, number>> = {};
-    const run = async (name: string, f: () => Promise<Record<string, number>>) => {
+    const results: Record<string, unknown> = {};
+    const run = async (name: string, f: () => Promise<unknown>) => {
         if (args.only && args.only !== name) return;
         process.stdout.write(`running ${name}...\n`);
         results[name] = await f();
@@ -243,6 +249,9 @@ async function main() {
     await run("fanout", fanout);
     await run("state", state);
     await run("destroyVerification", () => destroyVerification(SMALL));
+    const pollingSpeed = args["polling-speed"] === undefined ? undefined : Number(args["polling-speed"]);
+    await run("pollingTable", () => pollingTable({ small: SMALL, speed: pollingSpeed }));
+    await run("pollingLearning", () => pollingLearning({ small: SMALL, speed: pollingSpeed }));
     const met = args.only ? {} : meets(results);
     const report = {
         size: SMALL ? "small" : "full",
@@ -257,7 +266,8 @@ async function main() {
     console.log(`\n${"benchmark".padEnd(18)} figures`);
     for (const [name, figures] of Object.entries(results)) {
         const mark = name in met ? (met[name] ? "  [target met]" : "  [TARGET MISSED]") : "";
-        console.log(`${name.padEnd(18)} ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join("  ")}${mark}`);
+        const rows = Array.isArray(figures) ? (figures as Record<string, unknown>[]) : [figures as Record<string, unknown>];
+        rows.forEach((row, i) => console.log(`${(i === 0 ? name : "").padEnd(18)} ${Object.entries(row).map(([k, v]) => `${k}=${v}`).join("  ")}${i === 0 ? mark : ""}`));
     }
     console.log(`\nwritten to ${OUT} (${report.size} size, ${report.seconds} s, ${report.machine.cpus} cores, ${report.machine.node})`);
 }

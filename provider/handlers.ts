@@ -5,6 +5,7 @@ import { RequestBudget } from "./budget";
 import { ImagineClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { diffVideo } from "./diff";
+import { GenerationTimes } from "./generation-times";
 import { checkInputs } from "./inputs";
 import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "./operations";
 import { RequestSender } from "./request-sender";
@@ -47,6 +48,8 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     let context: { key: string; ctx: OperationContext } | undefined;
     /** One budget and one count of waits per API key and rate, for the life of the process. */
     const perKey = new Map<string, { budget: RequestBudget; waits: { inFlight: number } }>();
+    /** How long each style's generations take, learned for the life of the process (polling plans around it). */
+    const learned = new GenerationTimes();
     const shared = (settings: ProviderSettings) => {
         const k = `${createHash("sha256").update(settings.token).digest("hex")}/${settings.requestsPerMinute}`;
         let entry = perKey.get(k);
@@ -74,7 +77,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
                 onRetry: ({ operation, attempt, delayMs, error }) =>
                     log(`${operation}: ${error.constructor.name} (${error.httpStatus ?? "no answer"}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
             });
-            context = { key, ctx: { client: new ImagineClient(sender), settings, clock, random: deps.random, log, cwd: cwd(), waits } };
+            context = { key, ctx: { client: new ImagineClient(sender), settings, clock, random: deps.random, log, cwd: cwd(), waits, learned } };
         }
         return context.ctx;
     };

@@ -14,7 +14,8 @@ import {
 import { DEFAULT_TIMEOUT_MINUTES, imageContentType } from "./inputs";
 import { ProviderSettings } from "./settings";
 import { VideoStatus } from "./status";
-import { FIRST_CHECK, nextPollDelay } from "./polling";
+import { GenerationTimes } from "./generation-times";
+import { DENSE_FROM, nextPollDelay, PollSchedule } from "./polling";
 import { exponentialDelays, waitUntil } from "./waiter";
 
 /** Everything an operation needs, so tests can give it an injected clock and a fake log. */
@@ -29,6 +30,8 @@ export interface OperationContext {
     cwd: string;
     /** Videos being waited for in this process with this key: polls space out as it grows. */
     waits: { inFlight: number };
+    /** How long each style's generations took in this process; absent: nothing is learned. */
+    learned?: GenerationTimes;
 }
 
 /** The names of the resource's inputs, as stored among its outputs too. */
@@ -79,7 +82,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         ctx.log(`adopted video ${id} (${status.state})`);
         const outs = { ...base, ...statusOutputs(id, status) };
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
-        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx)) : outs };
+        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status.createdAt)) : outs };
     }
 
     const image = typeof inputs.imagePath === "string" ? readImage(ctx.cwd, inputs.imagePath) : undefined;
@@ -96,7 +99,9 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     ctx.log(`video ${id}: generation started (${String(inputs.style)})`);
     // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
     const accepted: Props = { ...base, videoId: id, status: "processing" };
-    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, start) };
+    // The vendor started the generation before it answered: plan the checks from the answer (an
+    // image upload can take seconds), so they never come later than the schedule says.
+    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, ctx.clock.now(), true) };
 }
 
 /** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
@@ -106,7 +111,7 @@ export async function updateVideo(ctx: OperationContext, id: string, olds: Props
     if (olds.status !== "processing" || news.waitForCompletion === false) {
         return { outs };
     }
-    return { outs: await finish(ctx, id, outs, news, deadline, startedLongAgo(ctx)) };
+    return { outs: await finish(ctx, id, outs, news, deadline, startedLongAgo(ctx, olds.createdAt)) };
 }
 
 /** `pulumi refresh`: the vendor's view of the video; an empty id when it is gone. */
@@ -230,15 +235,19 @@ function writeReceipt(ctx: OperationContext, id: string, props: Props, r: Pick<D
     }
 }
 
-/** Waits for the video when asked to, turning every failure after acceptance into a partial failure. */
-async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number, startedMs: number): Promise<Props> {
+/**
+ * Waits for the video when asked to, turning every failure after acceptance into a partial failure.
+ * `startedMs`: when the generation started (undefined: unknown); `learn`: that start is exact, so the
+ * time the style took is learned.
+ */
+async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number, startedMs: number | undefined, learn = false): Promise<Props> {
     const withProvider = (o: Props) => ({ ...o, __provider: inputs.__provider });
     if (inputs.waitForCompletion === false) {
         return outs;
     }
     let status: VideoStatus;
     try {
-        status = await waitForVideo(ctx, id, deadline, startedMs);
+        status = await waitForVideo(ctx, id, deadline, { startedMs, style: stringOrUndefined(inputs.style), learn });
     } catch (e) {
         const reason = describeFailure(e);
         throw new VideoPartialFailureError(
@@ -263,35 +272,68 @@ async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Pr
     return result;
 }
 
+/** What a wait knows about the generation it waits for. */
+export interface WaitPlan {
+    /** When the generation started (clock ms). Unknown: as if it were where checks are densest. */
+    startedMs?: number;
+    /** Its style: the checks are planned around what this process learned about the style. */
+    style?: string;
+    /** The start is exact (the wait follows the generation request): learn the time it takes. */
+    learn?: boolean;
+}
+
 /**
  * Polls the status until the video is finished or failed; throws on timeout or a hard error.
- * `startedMs` is when the generation started (clock ms): the schedule is planned from it.
+ * The checks follow provider/polling.ts, planned from the generation's start; a progress line
+ * says what is happening at each pause (status, time elapsed, when the next check comes).
  */
-export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number, startedMs = ctx.clock.now()): Promise<VideoStatus> {
-    const schedule = {
+export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number, plan: WaitPlan = {}): Promise<VideoStatus> {
+    const learned = ctx.learned?.timing(plan.style);
+    const schedule: PollSchedule = {
         expectedMs: ctx.settings.expectedMs,
+        learned,
         minDelayMs: ctx.settings.minPollMs,
         maxDelayMs: ctx.settings.maxPollMs,
         requestsPerMinute: ctx.settings.requestsPerMinute,
     };
-    const offset = ctx.clock.now() - startedMs;
+    const startedMs = plan.startedMs ?? ctx.clock.now() - (learned?.typicalMs ?? schedule.expectedMs) * DENSE_FROM;
+    const elapsed = () => ctx.clock.now() - startedMs;
+    /** Elapsed time at the last answer that said the video was still processing. */
+    let processingAtMs: number | undefined;
+    let lastStatus = "processing";
+    const onPause = (delayMs: number, attempt: number) => {
+        if (attempt === 0) {
+            const hint = learned && plan.style !== undefined
+                ? ` (${plan.style} took about ${seconds(learned.typicalMs)}s in this deployment so far)`
+                : "";
+            ctx.log(`video ${id}: first status check in ${seconds(delayMs)}s${hint}`);
+        } else {
+            ctx.log(`video ${id}: ${lastStatus} (${Math.round((processingAtMs ?? elapsed()) / 1000)}s elapsed); next check in ${seconds(delayMs)}s`);
+        }
+    };
     ctx.waits.inFlight++;
     try {
         return await waitUntil<VideoStatus>(
             async () => {
                 const s = await ctx.client.getStatus(id, deadlineMs);
+                const at = elapsed();
                 if (s.state !== "processing") {
+                    if (plan.learn && s.state === "finished" && plan.style !== undefined) {
+                        // Done somewhere between the last "processing" answer and this one.
+                        ctx.learned?.record(plan.style, ((processingAtMs ?? 0) + at) / 2);
+                    }
                     return { done: true, value: s };
                 }
-                const elapsed = Math.round((ctx.clock.now() - startedMs) / 1000);
-                ctx.log(`video ${id}: ${s.vendorStatus ?? s.state} (${elapsed}s elapsed)`);
-                return { done: false, progress: s.vendorStatus ?? s.state };
+                processingAtMs = at;
+                lastStatus = s.vendorStatus ?? s.state;
+                return { done: false, progress: lastStatus };
             },
             {
-                delayMs: (_attempt, elapsedMs) => nextPollDelay(offset + elapsedMs, ctx.waits.inFlight, schedule, ctx.random),
+                delayMs: () => nextPollDelay(elapsed(), ctx.waits.inFlight, schedule, ctx.random),
                 deadlineMs,
                 clock: ctx.clock,
                 description: `video ${id} to finish`,
+                onPause,
             },
         );
     } finally {
@@ -299,9 +341,27 @@ export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs
     }
 }
 
-/** A start time for a video whose start is unknown (adopted, or resumed): check it from now on. */
-function startedLongAgo(ctx: OperationContext): number {
-    return ctx.clock.now() - ctx.settings.expectedMs * FIRST_CHECK;
+/**
+ * When a video whose wait is resumed (an update after a failed wait) or adopted started: the
+ * vendor's `created_at` when it is plausible on our clock (not in the future, within a week), else
+ * unknown (the wait then plans as if the video were where checks are densest).
+ */
+function startedLongAgo(ctx: OperationContext, createdAt?: unknown): number | undefined {
+    const now = ctx.clock.now();
+    const t = typeof createdAt === "string" ? Date.parse(createdAt) : NaN;
+    if (!Number.isFinite(t) || t > now + 60_000 || t < now - 7 * 24 * 3_600_000) {
+        return undefined;
+    }
+    return Math.min(t, now);
+}
+
+/** Seconds for a progress line: whole ones, tenths below ten. */
+function seconds(ms: number): string {
+    return ms < 10_000 ? (Math.round(ms / 100) / 10).toString() : Math.round(ms / 1000).toString();
+}
+
+function stringOrUndefined(v: unknown): string | undefined {
+    return typeof v === "string" ? v : undefined;
 }
 
 /** Pauses for waits that are not a generation's (a busy video before a delete). */

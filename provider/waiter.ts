@@ -10,6 +10,8 @@ export interface WaiterOptions {
     clock: Clock;
     /** What is being waited for, for the timeout message. */
     description: string;
+    /** Told of each pause before it starts (attempt 0 = before the first check), e.g. for progress lines. */
+    onPause?: (delayMs: number, attempt: number) => void;
 }
 
 export type CheckResult<T> = { done: true; value: T } | { done: false; progress?: string };
@@ -29,6 +31,7 @@ export async function waitUntil<T>(check: () => Promise<CheckResult<T>>, options
             if (remaining <= 0) {
                 break;
             }
+            options.onPause?.(Math.min(delay, remaining), attempt);
             await clock.sleep(Math.min(delay, remaining));
         }
         const result = await check();

@@ -34,6 +34,16 @@ describe("waitUntil", () => {
         expect(clock.now()).toBe(start + 1000);
     });
 
+    it("tells of each pause before it starts, capped at the deadline", async () => {
+        const clock = new FakeClock();
+        const pauses: [number, number][] = [];
+        let checks = 0;
+        await expect(waitUntil(async () => (++checks === 3 ? { done: true, value: 1 } : { done: false }), {
+            delayMs: () => 400, deadlineMs: clock.now() + 1000, clock, description: "x", onPause: (ms, attempt) => pauses.push([ms, attempt]),
+        })).resolves.toBe(1);
+        expect(pauses).toEqual([[400, 0], [400, 1], [200, 2]]);
+    });
+
     it("ends the wait at once when a check throws", async () => {
         const clock = new FakeClock();
         const p = waitUntil(async () => { throw new Error("boom"); }, {
