@@ -32,7 +32,7 @@ export interface Tarball {
     /** Path of the .tgz relative to the program folder, as written in its package.json (`file:<path>`). */
     file: string;
     absolutePath: string;
-    manifest: { version: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    manifest: { version: string; bin?: Record<string, string>; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
 }
 
 /** The folder that holds `key` in a lockfile's tree ("node_modules/a/node_modules/b" -> "node_modules/a"). */
@@ -77,6 +77,8 @@ export function consumerLockfile(repoLock: Lockfile, registryDeps: Record<string
             version: t.manifest.version,
             resolved: `file:${t.file}`,
             integrity: "sha512-" + createHash("sha512").update(fs.readFileSync(t.absolutePath)).digest("base64"),
+            // npm links bins from what the lockfile says, not from the unpacked package.json.
+            ...(t.manifest.bin ? { bin: t.manifest.bin } : {}),
             ...(t.manifest.dependencies ? { dependencies: t.manifest.dependencies } : {}),
             ...(t.manifest.peerDependencies ? { peerDependencies: t.manifest.peerDependencies } : {}),
         };
