@@ -218,7 +218,7 @@ describe("receipts", () => {
         expect(raw).not.toContain("://");
         expect(raw).not.toContain("signature");
         expect(raw).not.toContain(TOKEN);
-    }, 60_000);
+    }, 180_000);
 
     it("several processes appending at once never interleave: every line is one whole receipt", async () => {
         h = await startHarness();
