@@ -6,7 +6,7 @@ describe("parseStatusPayload", () => {
             status: "success",
             video: { uuid: "abc", created_at: "2025-03-04T07:09:25.048523Z", status: "finished", url: { generation: "https://x/v.mp4?sig=1", thumbnail: "https://x/t.jpg?sig=1" } },
         });
-        expect(s).toEqual({ state: "finished", vendorStatus: "finished", videoUrl: "https://x/v.mp4?sig=1", thumbnailUrl: "https://x/t.jpg?sig=1", createdAt: "2025-03-04T07:09:25.048523Z", message: undefined });
+        expect(s).toEqual({ state: "finished", vendorStatus: "finished", videoUrl: "https://x/v.mp4?sig=1", thumbnailUrl: "https://x/t.jpg?sig=1", createdAt: "2025-03-04T07:09:25.048523Z", message: undefined, progress: "finished" });
     });
 
     it("reads the legacy shape (no status word, url arrays, code)", () => {
