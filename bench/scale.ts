@@ -18,6 +18,7 @@ import { EmulatorOptions, RunningEmulator, startEmulator } from "../emulator";
 import { Clock, scaledClock, systemClock } from "../provider/clock";
 import { createHandlers, VideoHandlers } from "../provider/handlers";
 import { startVideoStack, VIDEO_TYPE } from "../test/lifecycle/stack-harness";
+import { imageQueue } from "./image-queue";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
@@ -206,6 +207,7 @@ const TARGETS = {
     polling: "statusRequests <= 30, detectionLagSeconds <= 30",
     fanout: "failures 0, share429 <= 0.02, ratio <= 1.25",
     state: "providerBytes <= 2048",
+    imageQueue: "imageQueuePeakRssMiB <= 300 (100 image creates of 10 MiB), failures 0",
 };
 
 function meets(results: Record<string, Record<string, number>>): Record<string, boolean> {
@@ -216,6 +218,7 @@ function meets(results: Record<string, Record<string, number>>): Record<string, 
         polling: r.polling.statusRequests <= 30 && r.polling.detectionLagSeconds <= 30,
         fanout: r.fanout.failures === 0 && r.fanout.share429 <= 0.02 && r.fanout.ratio <= 1.25,
         state: r.state.providerBytes <= 2048,
+        ...(r.imageQueue ? { imageQueue: r.imageQueue.imageQueuePeakRssMiB <= 300 && r.imageQueue.failures === 0 } : {}),
     };
 }
 
@@ -238,6 +241,7 @@ async function main() {
     await run("polling", polling);
     await run("fanout", fanout);
     await run("state", state);
+    await run("imageQueue", () => imageQueue(SMALL));
     const met = args.only ? {} : meets(results);
     const report = {
         size: SMALL ? "small" : "full",

@@ -5,7 +5,7 @@ import {
     ImagineServerError,
 } from "./errors";
 import { ImagineProtocolError, ImagineRouteNotFoundError, ImagineVideoNotFoundError } from "./errors";
-import { ImageFile, readImageForUpload } from "./image-file";
+import { ImageFile, openImageForUpload } from "./image-file";
 import { RequestSender } from "./request-sender";
 import { excerpt } from "./responses";
 import { parseStatusPayload, VideoStatus } from "./status";
@@ -103,8 +103,7 @@ export class ImagineClient {
                 f.append("aspect_ratio", req.aspectRatio);
             }
             if (req.image) {
-                const { bytes, contentType } = await readImageForUpload(req.image);
-                f.append("file", new Blob([bytes], { type: contentType }), req.image.filename);
+                f.append("file", await openImageForUpload(req.image), req.image.filename);
             }
             return f;
         };

@@ -164,18 +164,33 @@ function checkImage(imagePath: unknown, cwd: string, fail: (p: string, r: string
         fail("imagePath", `"${imagePath}" is ${stat.size} bytes; images may be at most ${MAX_IMAGE_BYTES} bytes (10 MiB): resize or compress it.`);
         return undefined;
     }
-    let bytes: Buffer;
+    // Hashed in chunks: checking a hundred 10 MiB images must not hold a hundred copies.
+    const hash = createHash("sha256");
+    let head: Buffer | undefined;
     try {
-        bytes = fs.readFileSync(full);
+        const fd = fs.openSync(full, "r");
+        try {
+            const chunk = Buffer.allocUnsafe(1024 * 1024);
+            for (;;) {
+                const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+                if (n === 0) {
+                    break;
+                }
+                head ??= Buffer.from(chunk.subarray(0, Math.min(n, 16)));
+                hash.update(chunk.subarray(0, n));
+            }
+        } finally {
+            fs.closeSync(fd);
+        }
     } catch (e) {
         fail("imagePath", `"${imagePath}" cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}): check its permissions.`);
         return undefined;
     }
-    if (!imageContentType(bytes)) {
+    if (!head || !imageContentType(head)) {
         fail("imagePath", `"${imagePath}" is not a JPEG or PNG image (its first bytes say otherwise): convert it to JPEG or PNG.`);
         return undefined;
     }
-    return "sha256:" + createHash("sha256").update(bytes).digest("hex");
+    return "sha256:" + hash.digest("hex");
 }
 
 /** "image/jpeg" or "image/png" from the file's magic bytes; undefined for anything else. */

@@ -34,6 +34,10 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     expect(Object.keys(r.fanout)).toEqual(expect.arrayContaining(["share429", "ratio", "referenceSeconds"]));
     expect(r.state.providerBytes).toBeLessThanOrEqual(2048);
     expect(r.state.resourceStateBytes).toBeGreaterThan(r.state.providerBytes);
+    // imageQueue: every queued image create uploaded, peak RSS of the provider process reported (judged at full size).
+    expect(r.imageQueue.failures).toBe(0);
+    expect(r.imageQueue.uploadsReceived).toBe(r.imageQueue.videos);
+    expect(r.imageQueue.imageQueuePeakRssMiB).toBeGreaterThan(0);
     expect(report.machine.cpus).toBeGreaterThan(0);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
 }, 120_000);
