@@ -244,6 +244,29 @@ describe("create answers (purpose-built vendor)", () => {
     });
 });
 
+describe("adopting by a numeric id (purpose-built vendor with the legacy shape's integer ids)", () => {
+    let v: FakeVendor;
+    afterEach(async () => v?.stop());
+
+    it("accepts adoptVideoId 1265 as the text id \"1265\" and records the video", async () => {
+        v = await startFakeVendor((r) =>
+            r.path === "/v2/video/1265/status"
+                ? { status: 200, body: { status: "success", video: { id: 1265, code: 2, url: { generation: ["https://cdn.example.com/1265.mp4"], thumbnail: [] } } } }
+                : { status: 404, body: vendorError(1104, "Not Found", "video not found") },
+        );
+        const p = await handlersFor(v.url);
+        const { inputs, failures } = await p.check({}, { adoptVideoId: 1265, __provider: PROVIDER });
+        expect(failures).toEqual([]);
+        expect(inputs.adoptVideoId).toBe("1265");
+        const { id, outs } = await p.create(inputs);
+        expect(id).toBe("1265");
+        expect(outs).toMatchObject({ videoId: "1265", status: "finished", adoptVideoId: "1265" });
+        // The stored "1265" and a program's 1265 are the same input: no replacement.
+        const again = (await p.check(inputs, { adoptVideoId: 1265, __provider: PROVIDER })).inputs;
+        expect((await p.diff(id, outs, again)).changes).toBe(false);
+    });
+});
+
 describe("response text in messages: redacted first, then cut", () => {
     let v: FakeVendor;
     afterEach(async () => v?.stop());
