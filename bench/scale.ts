@@ -21,6 +21,7 @@ import { createHandlers, VideoHandlers } from "../provider/handlers";
 import { startVideoStack, VIDEO_TYPE } from "../test/lifecycle/stack-harness";
 import { destroyVerification, withFileLinks } from "./destroy-verification";
 import { LearningRow, learningRowMeetsTarget, pollingLearning, pollingRowMeetsTarget, PollingRow, pollingTable } from "./polling-table";
+import { imageQueue } from "./image-queue";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
@@ -213,6 +214,7 @@ const TARGETS = {
     destroyVerification: "failures 0 (figures: the cost of verified deletes)",
     pollingTable: "every row: detectionLagSeconds <= max(15, 25% of the generation time); statusRequests <= 30 at 12 minutes",
     pollingLearning: "every row: second batch noticed within max(15 s, 25%), at most 1 status request more per video",
+    imageQueue: "imageQueuePeakRssMiB <= 300 (100 image creates of 10 MiB), failures 0",
 };
 
 function meets(results: Record<string, unknown>): Record<string, boolean> {
@@ -226,6 +228,7 @@ function meets(results: Record<string, unknown>): Record<string, boolean> {
         destroyVerification: r.destroyVerification.failures === 0 && r.destroyVerification.videosLeft === 0,
         pollingTable: (results.pollingTable as PollingRow[]).every(pollingRowMeetsTarget),
         pollingLearning: (results.pollingLearning as LearningRow[]).every(learningRowMeetsTarget),
+        ...(r.imageQueue ? { imageQueue: r.imageQueue.imageQueuePeakRssMiB <= 300 && r.imageQueue.failures === 0 } : {}),
     };
 }
 
@@ -252,6 +255,7 @@ async function main() {
     const pollingSpeed = args["polling-speed"] === undefined ? undefined : Number(args["polling-speed"]);
     await run("pollingTable", () => pollingTable({ small: SMALL, speed: pollingSpeed }));
     await run("pollingLearning", () => pollingLearning({ small: SMALL, speed: pollingSpeed }));
+    await run("imageQueue", () => imageQueue(SMALL));
     const met = args.only ? {} : meets(results);
     const report = {
         size: SMALL ? "small" : "full",

@@ -1,5 +1,4 @@
 /** The Imagine API's operations (generate, status, delete) and their URL variants, over one RequestSender. */
-import { Priority } from "./budget";
 import {
     ImagineConnectionError,
     ImagineError,
@@ -7,21 +6,17 @@ import {
     ImagineServerError,
 } from "./errors";
 import { ImagineProtocolError, ImagineRouteNotFoundError, ImagineVideoNotFoundError } from "./errors";
+import { ImageFile, openImageForUpload } from "./image-file";
 import { RequestSender } from "./request-sender";
+import { excerpt } from "./responses";
 import { parseStatusPayload, VideoStatus } from "./status";
-
-export interface ImageUpload {
-    bytes: Buffer;
-    filename: string;
-    contentType: string;
-}
 
 export interface GenerationRequest {
     prompt: string;
     style: string;
     aspectRatio?: string;
-    /** Present for image to video. */
-    image?: ImageUpload;
+    /** Present for image to video: read (and checked) only when the request is sent. */
+    image?: ImageFile;
     /** Extra form fields passed through as they are. */
     extraParams?: Record<string, string>;
 }
@@ -33,7 +28,7 @@ function mayHaveAccepted(e: unknown): boolean {
 
 function uncertain(e: ImagineError): ImagineGenerationUncertainError {
     return new ImagineGenerationUncertainError(
-        `${e.problem} The Imagine API may have accepted this generation before its answer was lost; if so, a video ` +
+        `${e.problem} The Imagine API may have accepted this generation without an answer this provider can use; if so, a video ` +
             "exists that this stack does not record (the API cannot list videos to find it). Running `pulumi up` " +
             "again starts a new generation. To be sure nothing stays paid for, look for a video with this prompt in " +
             "the Imagine dashboard and hand its id to a Video with `adoptVideoId`, so that `pulumi destroy` deletes it.",
@@ -60,31 +55,59 @@ const DELETE_ROUTES: Route[] = [
     { method: "POST", path: (id) => `/v2/video/delete/${id}` },
 ];
 
+/** Where documented answers put a video's id: `{"id"}` (create), `{"video": {"uuid"|"id"}}` (status), and `data` wrappers. */
+const ID_PATHS: string[][] = [["id"], ["uuid"], ["data", "id"], ["data", "uuid"], ["video", "id"], ["video", "uuid"], ["data", "video", "id"], ["data", "video", "uuid"]];
+
+/** An id as text: a non-empty string without whitespace or "/", or an integer (large ones arrive as text, see parseJson). */
+export function videoIdOf(body: unknown): string | undefined {
+    for (const p of ID_PATHS) {
+        let v: unknown = body;
+        for (const k of p) {
+            v = typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined;
+        }
+        const text = typeof v === "number" && Number.isInteger(v) && v >= 0 ? String(v) : typeof v === "string" ? v.trim() : undefined;
+        if (text && /^[^\s/]{1,128}$/.test(text)) {
+            return text;
+        }
+    }
+    return undefined;
+}
+
+/** What a status read says about a video that a delete was told is gone. */
+type Confirmation = "gone" | "exists" | "unknown";
+
 /**
  * The Imagine video API, one method per vendor operation. Knows the documented URL variants and
- * falls back between them when one is not served (a 404 without the vendor's body, or a 405),
- * remembering the form that worked. A 404 with the vendor's body is an answer, not a missing route.
+ * falls back between them when one is not served (a 404 that is not JSON or says the route is
+ * missing, or a 405), remembering the form that worked. A 404 with the vendor's body is an answer
+ * about the video; so is one with other JSON, once this status form has answered before (until then
+ * the other forms are tried too, in case a framework's JSON 404 hides a missing route).
  */
 export class ImagineClient {
     private statusRoute = 0;
     private deleteRoute = 0;
+    /** Status forms that have answered 2xx in this process: their 404s are about the video. */
+    private readonly servedStatusRoutes = new Set<number>();
 
     constructor(readonly sender: RequestSender) {}
 
     /** Starts a generation; text to video, or image to video when `req.image` is set. */
     async createVideo(req: GenerationRequest, deadlineMs: number): Promise<{ id: string }> {
-        const form = new FormData();
-        for (const [k, v] of Object.entries(req.extraParams ?? {})) {
-            form.append(k, v);
-        }
-        form.append("prompt", req.prompt);
-        form.append("style", req.style);
-        if (req.aspectRatio) {
-            form.append("aspect_ratio", req.aspectRatio);
-        }
-        if (req.image) {
-            form.append("file", new Blob([req.image.bytes], { type: req.image.contentType }), req.image.filename);
-        }
+        const form = async () => {
+            const f = new FormData();
+            for (const [k, v] of Object.entries(req.extraParams ?? {})) {
+                f.append(k, v);
+            }
+            f.append("prompt", req.prompt);
+            f.append("style", req.style);
+            if (req.aspectRatio) {
+                f.append("aspect_ratio", req.aspectRatio);
+            }
+            if (req.image) {
+                f.append("file", await openImageForUpload(req.image), req.image.filename);
+            }
+            return f;
+        };
         const path = req.image ? "/v2/video/image-to-video" : "/v2/video/text-to-video";
         let body: unknown;
         try {
@@ -92,70 +115,129 @@ export class ImagineClient {
         } catch (e) {
             throw mayHaveAccepted(e) ? uncertain(e as ImagineError) : e;
         }
-        const id = (body as { id?: unknown }).id;
-        if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
-            throw new ImagineProtocolError(`POST ${path}: the answer has no video id`, { operation: `POST ${path}` });
+        const id = videoIdOf(body);
+        if (id === undefined) {
+            const fields = Object.keys(body as object).slice(0, 10).map((k) => k.slice(0, 30)).join(", ");
+            throw uncertain(
+                new ImagineProtocolError(`POST ${path}: the Imagine API answered success without a video id (answer fields: ${fields || "none"}).`, {
+                    operation: `POST ${path}`,
+                }),
+            );
         }
-        return { id: String(id) };
+        return { id };
     }
 
     /** The video's status; throws ImagineVideoNotFoundError when it is gone. */
     async getStatus(id: string, deadlineMs: number): Promise<VideoStatus> {
-        const body = await this.withFallback(STATUS_ROUTES, "statusRoute", id, deadlineMs, "low");
+        const body = await this.statusBody(id, deadlineMs);
+        let status: VideoStatus;
         try {
-            return parseStatusPayload(body);
+            status = parseStatusPayload(body);
         } catch (e) {
             throw new ImagineProtocolError(`status of video ${id}: ${(e as Error).message}`, {});
         }
+        // The vendor's words reach messages and outputs: without secrets, and short.
+        if (status.message !== undefined) {
+            status.message = excerpt(status.message, (t) => this.sender.redact(t), 300);
+        }
+        status.progress = excerpt(status.progress, (t) => this.sender.redact(t), 100);
+        return status;
     }
 
     /**
-     * Deletes the video. Resolves "already-gone" when the vendor says it does not exist.
-     * `used`, when given, is told the method of the route that answered (for deletion receipts).
+     * Deletes the video. Resolves "already-gone" only when two answers agree that it does not exist:
+     * a 404 on one delete method is confirmed by a status read (or, when no status form is served,
+     * by the other method). When the status shows the video, the other method is tried.
+     * `used`, when given, is told the method of the last delete sent (for deletion receipts).
      */
     async deleteVideo(id: string, deadlineMs: number, used?: { method?: "DELETE" | "POST" }): Promise<"deleted" | "already-gone"> {
+        let goneSaidBy: string | undefined;
+        let statusShowsVideo = false;
+        let missing: ImagineRouteNotFoundError | undefined;
+        for (const index of [this.deleteRoute, 1 - this.deleteRoute]) {
+            const route = DELETE_ROUTES[index];
+            if (used) used.method = route.method as "DELETE" | "POST";
+            try {
+                await this.sender.send({ method: route.method, path: route.path(encodeURIComponent(id)), idempotent: true, deadlineMs, priority: "high" });
+                this.deleteRoute = index;
+                return "deleted";
+            } catch (e) {
+                if (e instanceof ImagineRouteNotFoundError) {
+                    missing = e;
+                    continue;
+                }
+                if (!(e instanceof ImagineVideoNotFoundError)) {
+                    throw e;
+                }
+                if (goneSaidBy !== undefined && !statusShowsVideo) {
+                    return "already-gone"; // both methods say so, and no status form is served to ask
+                }
+                goneSaidBy = e.operation ?? `${route.method} ${route.path(id)}`;
+                if (!statusShowsVideo) {
+                    const confirmation = await this.confirm(id, deadlineMs);
+                    if (confirmation === "gone") {
+                        return "already-gone";
+                    }
+                    statusShowsVideo = confirmation === "exists";
+                }
+            }
+        }
+        if (goneSaidBy !== undefined) {
+            throw new ImagineProtocolError(
+                `video ${id}: ${goneSaidBy} answered 404, but ${statusShowsVideo ? "its status shows the video exists" : "nothing confirms it is gone (no status form or other delete method is served)"}, ` +
+                    "so it is not counted as deleted and stays in the stack. Run `pulumi destroy` again; if this persists, check imagine:baseUrl.",
+                { operation: goneSaidBy, httpStatus: 404 },
+            );
+        }
+        throw missing!;
+    }
+
+    /** A status read after a delete was told 404. */
+    private async confirm(id: string, deadlineMs: number): Promise<Confirmation> {
         try {
-            await this.withFallback(DELETE_ROUTES, "deleteRoute", id, deadlineMs, "high", used && ((r) => (used.method = r.method as "DELETE" | "POST")));
-            return "deleted";
+            await this.statusBody(id, deadlineMs);
+            return "exists";
         } catch (e) {
             if (e instanceof ImagineVideoNotFoundError) {
-                return "already-gone";
+                return "gone";
+            }
+            if (e instanceof ImagineRouteNotFoundError) {
+                return "unknown";
             }
             throw e;
         }
     }
 
-    private async withFallback(
-        routes: Route[],
-        memo: "statusRoute" | "deleteRoute",
-        id: string,
-        deadlineMs: number,
-        priority: Priority,
-        onRoute?: (route: Route) => void,
-    ): Promise<unknown> {
-        const start = this[memo];
+    /** The status answer, trying the documented forms from the remembered one. */
+    private async statusBody(id: string, deadlineMs: number): Promise<unknown> {
+        const start = this.statusRoute;
         let lastMissing: ImagineRouteNotFoundError | undefined;
-        for (let i = 0; i < routes.length; i++) {
-            const index = (start + i) % routes.length;
-            const route = routes[index];
-            onRoute?.(route);
+        let notFound: ImagineVideoNotFoundError | undefined;
+        for (let i = 0; i < STATUS_ROUTES.length; i++) {
+            const index = (start + i) % STATUS_ROUTES.length;
+            const route = STATUS_ROUTES[index];
             try {
                 const body = await this.sender.send({
                     method: route.method,
                     path: route.path(encodeURIComponent(id)),
                     idempotent: true,
                     deadlineMs,
-                    priority,
+                    priority: "low",
                 });
-                this[memo] = index;
+                this.statusRoute = index;
+                this.servedStatusRoutes.add(index);
                 return body;
             } catch (e) {
+                if (e instanceof ImagineVideoNotFoundError && !e.vendorSchema && !this.servedStatusRoutes.has(index)) {
+                    notFound ??= e; // another form may still serve the video
+                    continue;
+                }
                 if (!(e instanceof ImagineRouteNotFoundError)) {
                     throw e;
                 }
                 lastMissing = e;
             }
         }
-        throw lastMissing!;
+        throw notFound ?? lastMissing!;
     }
 }

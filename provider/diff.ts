@@ -10,19 +10,29 @@ export interface VideoDiff {
     changes: boolean;
     replaces: string[];
     deleteBeforeReplace: boolean;
+    /** A failed generation that is not replaced because the resource is protected (say so in the log). */
+    keptFailed?: boolean;
 }
 
 /**
  * Compares the stored outputs with the new (checked) inputs. A generation the vendor reported as
- * failed is replaced on the next `up`, so re-running up retries it. Never calls the vendor.
+ * failed is replaced on the next `up`, so re-running up retries it; unless the resource is
+ * protected (input `protected`, set by Video from its options): the engine would refuse that
+ * replacement and fail every `up`, so the failed video is kept as it is. Never calls the vendor.
+ * Inputs that only record things (`identity`, `protected`) and outputs such as `keyFingerprint` never count.
  */
 export function diffVideo(olds: Record<string, unknown>, news: Record<string, unknown>): VideoDiff {
     const replaces: string[] = REPLACE_KEYS.filter((k) => !same(olds[k], news[k]));
+    let keptFailed = false;
     if (olds.status === "failed" && olds.adoptVideoId === undefined && replaces.length === 0) {
-        replaces.push("status");
+        if (news.protected === true) {
+            keptFailed = true;
+        } else {
+            replaces.push("status");
+        }
     }
     const updates = UPDATE_KEYS.filter((k) => !same(olds[k], news[k]));
-    return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+    return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false, ...(keptFailed ? { keptFailed } : {}) };
 }
 
 function same(a: unknown, b: unknown): boolean {

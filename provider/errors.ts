@@ -47,8 +47,18 @@ export class ImagineCreditsError extends ImagineError {}
 /** 400 / 413 with codes 1100 or 1103: the vendor rejected the request's fields. Not retried. */
 export class ImagineInvalidRequestError extends ImagineError {}
 
-/** 404 with the vendor's error body: the video does not exist (never did, deleted, or another key's). */
-export class ImagineVideoNotFoundError extends ImagineError {}
+/**
+ * 404 with the vendor's error body, or with JSON that is about the video rather than a route: the video
+ * does not exist for this key (never did, deleted, or another key's). `vendorSchema` is false for the
+ * latter (e.g. `{"detail": "Video not found"}`).
+ */
+export class ImagineVideoNotFoundError extends ImagineError {
+    readonly vendorSchema: boolean;
+    constructor(message: string, details: ImagineErrorDetails & { vendorSchema?: boolean } = {}) {
+        super(message, details);
+        this.vendorSchema = details.vendorSchema ?? true;
+    }
+}
 
 /** 404 without the vendor's error body, or 405: this URL form or method is not served; try another. */
 export class ImagineRouteNotFoundError extends ImagineError {}
@@ -100,3 +110,15 @@ export class ImagineProtocolError extends ImagineError {}
  * stays in state, so the next `pulumi destroy` tries again.
  */
 export class ImagineDeleteNotConfirmedError extends ImagineError {}
+
+/**
+ * Raised before an image upload is sent when the file at `imagePath` is no longer the one `check`
+ * recorded (another size, type or digest): nothing is uploaded, nothing is paid.
+ */
+export class ImagineImageChangedError extends ImagineError {}
+
+/**
+ * Raised by destroy when the vendor says a video does not exist but the current API key is not the
+ * key that made (or adopted) it: the 404 proves nothing, so the video stays in the stack.
+ */
+export class ImagineOtherKeyError extends ImagineError {}

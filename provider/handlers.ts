@@ -89,13 +89,18 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
                 return v === undefined || v === null ? undefined : String(v);
             };
         },
-        async check(_olds, news) {
+        async check(olds, news) {
             // Configuration problems surface here, before any resource is created or paid for.
             resolveSettings(getConfig, deps.env ?? process.env);
-            return checkInputs(news, cwd());
+            return checkInputs(news, cwd(), olds ?? {});
         },
-        async diff(_id, olds, news) {
-            return diffVideo(olds, news);
+        async diff(id, olds, news) {
+            const d = diffVideo(olds, news);
+            if (d.keptFailed) {
+                log(`video ${id}: its generation failed, and the resource is protected, so \`pulumi up\` does not replace it ` +
+                    "with a new generation. Remove `protect` (or run `pulumi destroy` after unprotecting) to generate it again.");
+            }
+            return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
         },
         async create(inputs) {
             return createVideo(ctx(), inputs);

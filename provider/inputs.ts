@@ -25,9 +25,12 @@ const isUnknown = (v: unknown): boolean => v === UNKNOWN;
 /**
  * Validates the inputs and computes the image digest. Never calls the vendor; values not known
  * yet (preview) are let through. `cwd` is where relative image paths are resolved: the program's
- * folder, which is also the provider process's working directory.
+ * folder, which is also the provider process's working directory. Messages never repeat an input's
+ * value (any input may hold a secret), except image paths.
+ * `olds` are the previous inputs: an `imageDigest` the engine carried over from them (the resource's
+ * `ignoreChanges` lists it) is kept, so a re-saved image does not force a new video.
  */
-export function checkInputs(news: Record<string, unknown>, cwd: string): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+export function checkInputs(news: Record<string, unknown>, cwd: string, olds: Record<string, unknown> = {}): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
     const failures: CheckFailure[] = [];
     const fail = (property: string, reason: string) => failures.push({ property, reason });
     const inputs: Record<string, unknown> = { ...news };
@@ -35,8 +38,15 @@ export function checkInputs(news: Record<string, unknown>, cwd: string): { input
 
     if (has("adoptVideoId")) {
         const id = news.adoptVideoId;
-        if (!isUnknown(id) && (typeof id !== "string" || !VIDEO_ID.test(id))) {
-            fail("adoptVideoId", `"${String(id).slice(0, 140)}" is not a video id: ids are 1-128 letters, digits, "-" or "_", with no "/" or whitespace. Copy the id the Imagine API returned.`);
+        if (typeof id === "number") {
+            // Numeric ids (the legacy status shape's) are accepted as text.
+            if (Number.isSafeInteger(id) && id >= 0) {
+                inputs.adoptVideoId = String(id);
+            } else {
+                fail("adoptVideoId", "is a number that is not a whole number below 2^53 (larger ones lose digits in JavaScript): write the id as a string, as the Imagine API returned it.");
+            }
+        } else if (!isUnknown(id) && (typeof id !== "string" || !VIDEO_ID.test(id))) {
+            fail("adoptVideoId", `is not a video id (${describeId(id)}): ids are 1-128 letters, digits, "-" or "_", with no "/" or whitespace. Copy the id the Imagine API returned.`);
         }
         for (const k of ["prompt", "style", "aspectRatio", "imagePath", "extraParams"]) {
             if (has(k)) {
@@ -48,12 +58,13 @@ export function checkInputs(news: Record<string, unknown>, cwd: string): { input
         checkStyle(news.style, fail);
     }
     if (has("aspectRatio") && !isUnknown(news.aspectRatio) && !ASPECT_RATIOS.includes(news.aspectRatio as string)) {
-        fail("aspectRatio", `"${String(news.aspectRatio)}" is not an aspect ratio the Imagine API accepts: use one of ${ASPECT_RATIOS.join(", ")}.`);
+        fail("aspectRatio", `is not an aspect ratio the Imagine API accepts: use one of ${ASPECT_RATIOS.join(", ")}.`);
     }
     if (has("imagePath") && !isUnknown(news.imagePath)) {
         const digest = checkImage(news.imagePath, cwd, fail);
+        const carried = typeof news.imageDigest === "string" && /^sha256:[0-9a-f]{64}$/.test(news.imageDigest) && news.imageDigest === olds.imageDigest;
         if (digest) {
-            inputs.imageDigest = digest;
+            inputs.imageDigest = carried ? news.imageDigest : digest;
         }
     } else if (isUnknown(news.imagePath)) {
         inputs.imageDigest = UNKNOWN;
@@ -69,7 +80,7 @@ export function checkInputs(news: Record<string, unknown>, cwd: string): { input
     if (has("timeoutMinutes") && !isUnknown(news.timeoutMinutes)) {
         const t = news.timeoutMinutes;
         if (typeof t !== "number" || !Number.isFinite(t) || t <= 0) {
-            fail("timeoutMinutes", `${JSON.stringify(t)} is not a positive number of minutes: use e.g. ${DEFAULT_TIMEOUT_MINUTES} (the default); the vendor takes 10-15 minutes a video.`);
+            fail("timeoutMinutes", `is not a positive number of minutes (${typeof t === "number" ? "a number at or below 0" : `a ${typeof t}`}): use e.g. ${DEFAULT_TIMEOUT_MINUTES} (the default); the vendor takes 10-15 minutes a video.`);
         }
     }
     return { inputs, failures };
@@ -93,7 +104,7 @@ function checkStyle(style: unknown, fail: (p: string, r: string) => void): void 
     if (typeof style !== "string" || style.trim() === "") {
         fail("style", 'is required: name the Imagine video style, e.g. "kling-1.0-pro" or "fast-svd".');
     } else if (!/^[A-Za-z0-9._-]+$/.test(style)) {
-        fail("style", `"${style.slice(0, 80)}" is not a style name (letters, digits, ".", "-", "_"): use e.g. "kling-1.0-pro".`);
+        fail("style", 'is not a style name: only letters, digits, ".", "-" and "_" are allowed; use e.g. "kling-1.0-pro".');
     }
 }
 
@@ -109,9 +120,26 @@ function checkExtraParams(extra: unknown, fail: (p: string, r: string) => void):
         if (RESERVED_FIELDS.includes(k)) {
             fail("extraParams", `"${k}" is set by the resource itself: use the matching input instead of extraParams.${k}.`);
         } else if (typeof v !== "string" && !isUnknown(v)) {
-            fail("extraParams", `extraParams.${k} must be a string (form fields are text): write it as "${String(v)}".`);
+            fail("extraParams", `extraParams.${k.slice(0, 60)} must be a string (form fields are text): write the ${typeof v} as a string, e.g. with String(...).`);
         }
     }
+}
+
+/** What is wrong with an id, without repeating it. */
+function describeId(id: unknown): string {
+    if (typeof id !== "string") {
+        return `a ${id === null ? "null" : typeof id}, not text`;
+    }
+    if (id.length === 0 || id.length > 128) {
+        return `${id.length} characters long`;
+    }
+    if (/\s/.test(id)) {
+        return "it contains whitespace";
+    }
+    if (/[/\\%]/.test(id)) {
+        return 'it contains "/", "\\" or "%"';
+    }
+    return "it contains characters other than letters, digits, \"-\" and \"_\"";
 }
 
 /** Validates the image and returns its sha256 digest, or undefined after recording a failure. */
@@ -137,18 +165,33 @@ function checkImage(imagePath: unknown, cwd: string, fail: (p: string, r: string
         fail("imagePath", `"${imagePath}" is ${stat.size} bytes; images may be at most ${MAX_IMAGE_BYTES} bytes (10 MiB): resize or compress it.`);
         return undefined;
     }
-    let bytes: Buffer;
+    // Hashed in chunks: checking a hundred 10 MiB images must not hold a hundred copies.
+    const hash = createHash("sha256");
+    let head: Buffer | undefined;
     try {
-        bytes = fs.readFileSync(full);
+        const fd = fs.openSync(full, "r");
+        try {
+            const chunk = Buffer.allocUnsafe(1024 * 1024);
+            for (;;) {
+                const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+                if (n === 0) {
+                    break;
+                }
+                head ??= Buffer.from(chunk.subarray(0, Math.min(n, 16)));
+                hash.update(chunk.subarray(0, n));
+            }
+        } finally {
+            fs.closeSync(fd);
+        }
     } catch (e) {
         fail("imagePath", `"${imagePath}" cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}): check its permissions.`);
         return undefined;
     }
-    if (!imageContentType(bytes)) {
+    if (!head || !imageContentType(head)) {
         fail("imagePath", `"${imagePath}" is not a JPEG or PNG image (its first bytes say otherwise): convert it to JPEG or PNG.`);
         return undefined;
     }
-    return "sha256:" + createHash("sha256").update(bytes).digest("hex");
+    return "sha256:" + hash.digest("hex");
 }
 
 /** "image/jpeg" or "image/png" from the file's magic bytes; undefined for anything else. */

@@ -1,5 +1,4 @@
 /** The lifecycle operations of a video (create or adopt, wait, read, update, delete) on the API client. */
-import * as fs from "fs";
 import * as path from "path";
 import { ImagineClient } from "./client";
 import { Clock } from "./clock";
@@ -9,9 +8,13 @@ import {
     ImagineConflictError,
     ImagineDeleteNotConfirmedError,
     ImagineError,
+    ImagineOtherKeyError,
     ImagineVideoNotFoundError,
 } from "./errors";
-import { DEFAULT_TIMEOUT_MINUTES, imageContentType } from "./inputs";
+import { ImageFile } from "./image-file";
+import { DEFAULT_TIMEOUT_MINUTES } from "./inputs";
+import { FINGERPRINT_HOWTO, keyFingerprint } from "./key-fingerprint";
+import { keepValidLinks } from "./signed-links";
 import { ProviderSettings } from "./settings";
 import { VideoStatus } from "./status";
 import { GenerationTimes } from "./generation-times";
@@ -37,7 +40,7 @@ export interface OperationContext {
 /** The names of the resource's inputs, as stored among its outputs too. */
 export const INPUT_KEYS = [
     "prompt", "style", "aspectRatio", "imagePath", "extraParams",
-    "waitForCompletion", "timeoutMinutes", "adoptVideoId", "imageDigest", "identity",
+    "waitForCompletion", "timeoutMinutes", "adoptVideoId", "imageDigest", "identity", "protected",
 ] as const;
 
 /**
@@ -64,8 +67,10 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     const deadline = start + timeoutMs(inputs);
     const base = pickInputs(inputs);
 
-    if (typeof inputs.adoptVideoId === "string") {
-        const id = inputs.adoptVideoId;
+    // The key that makes (or adopts) the video, by fingerprint: a later 404 with another key proves nothing.
+    const fingerprint = keyFingerprint(ctx.settings.token);
+    if (typeof inputs.adoptVideoId === "string" || typeof inputs.adoptVideoId === "number") {
+        const id = String(inputs.adoptVideoId);
         let status: VideoStatus;
         try {
             status = await ctx.client.getStatus(id, deadline);
@@ -80,12 +85,12 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
             throw e;
         }
         ctx.log(`adopted video ${id} (${status.state})`);
-        const outs = { ...base, ...statusOutputs(id, status) };
+        const outs = { ...base, ...statusOutputs(id, status), keyFingerprint: fingerprint };
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
         return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status.createdAt)) : outs };
     }
 
-    const image = typeof inputs.imagePath === "string" ? readImage(ctx.cwd, inputs.imagePath) : undefined;
+    const image = typeof inputs.imagePath === "string" ? imageFile(ctx.cwd, inputs.imagePath, inputs.imageDigest) : undefined;
     const { id } = await ctx.client.createVideo(
         {
             prompt: inputs.prompt as string,
@@ -98,7 +103,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     );
     ctx.log(`video ${id}: generation started (${String(inputs.style)})`);
     // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
-    const accepted: Props = { ...base, videoId: id, status: "processing" };
+    const accepted: Props = { ...base, videoId: id, status: "processing", keyFingerprint: fingerprint };
     // The vendor started the generation before it answered: plan the checks from the answer (an
     // image upload can take seconds), so they never come later than the schedule says.
     return { id, outs: await finish(ctx, id, accepted, inputs, deadline, ctx.clock.now(), true) };
@@ -114,7 +119,11 @@ export async function updateVideo(ctx: OperationContext, id: string, olds: Props
     return { outs: await finish(ctx, id, outs, news, deadline, startedLongAgo(ctx, olds.createdAt)) };
 }
 
-/** `pulumi refresh`: the vendor's view of the video; an empty id when it is gone. */
+/**
+ * `pulumi refresh`: the vendor's view of the video; an empty id when it is gone. A 404 seen with
+ * another key than the one that made the video proves nothing: the video is kept as it is. Stored
+ * file links are kept while valid, so an unchanged video refreshes without a change.
+ */
 export async function readVideo(ctx: OperationContext, id: string, props: Props): Promise<{ id: string; props: Props; inputs?: Props }> {
     const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
     let status: VideoStatus;
@@ -122,13 +131,43 @@ export async function readVideo(ctx: OperationContext, id: string, props: Props)
         status = await ctx.client.getStatus(id, deadline);
     } catch (e) {
         if (e instanceof ImagineVideoNotFoundError) {
+            const other = otherKey(ctx, props);
+            if (other) {
+                ctx.log(`video ${id}: the Imagine API says it does not exist, but ${other}; kept in the stack unchanged`);
+                return { id, props: withoutProvider(props), inputs: pickInputs(props) };
+            }
             ctx.log(`video ${id} no longer exists on the vendor's side`);
             return { id: "", props: {} };
         }
         throw e;
     }
-    const outs = { ...withoutVolatile(props), ...statusOutputs(id, status) };
+    const fresh = statusOutputs(id, status);
+    const links = keepValidLinks(props, fresh, ctx.clock.now());
+    const outs = withoutProvider(props);
+    // Keys keep their places, so a refresh that changes nothing writes the same outputs.
+    for (const k of VOLATILE) {
+        const v = k === "videoUrl" || k === "thumbnailUrl" ? links[k] : fresh[k];
+        if (v === undefined) {
+            delete outs[k];
+        } else {
+            outs[k] = v;
+        }
+    }
     return { id, props: outs, inputs: pickInputs(props) };
+}
+
+/**
+ * When the current key is not the one recorded with the video, why a 404 proves nothing (for a
+ * message); undefined when it is the same key, or the video predates fingerprints.
+ */
+function otherKey(ctx: OperationContext, props: Props): string | undefined {
+    const recorded = props.keyFingerprint;
+    const current = keyFingerprint(ctx.settings.token);
+    if (typeof recorded !== "string" || recorded === "" || recorded === current) {
+        return undefined;
+    }
+    return `it was made with the API key whose fingerprint is ${recorded}, and the current key's is ${current} ` +
+        "(another key cannot see it)";
 }
 
 /**
@@ -150,7 +189,7 @@ export async function deleteVideo(ctx: OperationContext, id: string, props: Prop
         writeReceipt(ctx, id, props, { method: used.method ?? "DELETE", verification, attempts });
     };
 
-    if ((await sendDelete(ctx, id, deadline, used)) === "already-gone") {
+    if ((await sendDelete(ctx, id, props, deadline, used)) === "already-gone") {
         return done("already-gone", "already gone on the vendor's side");
     }
     const how = `deleted (${used.method ?? "DELETE"})`;
@@ -184,16 +223,20 @@ export async function deleteVideo(ctx: OperationContext, id: string, props: Prop
         await ctx.clock.sleep(pause);
         if (!vendorSaysGone) {
             attempts++;
-            vendorSaysGone = (await sendDelete(ctx, id, deadline, used)) === "already-gone";
+            vendorSaysGone = (await sendDelete(ctx, id, props, deadline, used)) === "already-gone";
         }
     }
 }
 
 /** One delete request (DELETE, or POST where DELETE is not served), waiting out a busy video. */
-async function sendDelete(ctx: OperationContext, id: string, deadline: number, used: { method?: "DELETE" | "POST" }): Promise<"deleted" | "already-gone"> {
+async function sendDelete(ctx: OperationContext, id: string, props: Props, deadline: number, used: { method?: "DELETE" | "POST" }): Promise<"deleted" | "already-gone"> {
     for (;;) {
         try {
-            return await ctx.client.deleteVideo(id, deadline, used);
+            const result = await ctx.client.deleteVideo(id, deadline, used);
+            if (result === "already-gone") {
+                refuseOtherKeysNotFound(ctx, id, props);
+            }
+            return result;
         } catch (e) {
             if (!isStillProcessing(e)) {
                 throw e;
@@ -215,6 +258,7 @@ async function sendDelete(ctx: OperationContext, id: string, deadline: number, u
             { delayMs: backoffDelays(ctx), deadlineMs: deadline, clock: ctx.clock, description: `video ${id} to stop processing before deleting it` },
         );
         if (gone) {
+            refuseOtherKeysNotFound(ctx, id, props);
             return "already-gone";
         }
     }
@@ -232,6 +276,19 @@ function writeReceipt(ctx: OperationContext, id: string, props: Props, r: Pick<D
     } catch (e) {
         const code = (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? "unknown error";
         ctx.log(`warning: video ${id} is deleted, but its receipt could not be written to imagine:deletionLog (${code})`);
+    }
+}
+
+/** Destroy with another key than the video's: "not found" is no proof, so fail and keep it in the stack. */
+function refuseOtherKeysNotFound(ctx: OperationContext, id: string, props: Props): void {
+    const other = otherKey(ctx, props);
+    if (other) {
+        throw new ImagineOtherKeyError(
+            `video ${id}: the Imagine API says it does not exist, but ${other}. It stays in the stack. Set imagine:apiToken ` +
+                `(or IMAGINE_API_TOKEN) to the key with fingerprint ${props.keyFingerprint} and run the command again (${FINGERPRINT_HOWTO}). ` +
+                "If that key no longer exists and the video is gone, remove it from the stack with `pulumi state delete <urn>`.",
+            { httpStatus: 404 },
+        );
     }
 }
 
@@ -325,7 +382,7 @@ export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs
                     return { done: true, value: s };
                 }
                 processingAtMs = at;
-                lastStatus = s.vendorStatus ?? s.state;
+                lastStatus = s.progress;
                 return { done: false, progress: lastStatus };
             },
             {
@@ -369,12 +426,16 @@ function backoffDelays(ctx: OperationContext) {
     return exponentialDelays({ minDelayMs: ctx.settings.minPollMs, maxDelayMs: ctx.settings.maxPollMs, initialDelayMs: ctx.settings.minPollMs }, ctx.random);
 }
 
-function isStillProcessing(e: unknown): boolean {
+/**
+ * A 409, or a 4xx whose vendor message says the video is still being generated. Narrow on purpose:
+ * "Error processing request" is a refusal, not a busy video, and must not make delete wait.
+ */
+export function isStillProcessing(e: unknown): boolean {
     if (e instanceof ImagineConflictError) {
         return true;
     }
-    return e instanceof ImagineError && e.httpStatus !== undefined && e.httpStatus < 500 &&
-        /still processing|in progress|not finished|processing/i.test(e.vendorMessage ?? "");
+    return e instanceof ImagineError && e.httpStatus !== undefined && e.httpStatus >= 400 && e.httpStatus < 500 &&
+        /\b(still|currently|is being|being) (processing|generat\w*|in progress|rendering|running)\b|\b(not (yet )?(finished|complete|completed|done)|in progress)\b/i.test(e.vendorMessage ?? "");
 }
 
 function describeFailure(e: unknown): string {
@@ -420,11 +481,10 @@ function withoutInputs(props: Props): Props {
 }
 
 /** Outputs that a refresh recomputes from the vendor's answer (a URL can disappear, say). */
-function withoutVolatile(props: Props): Props {
+const VOLATILE = ["status", "videoUrl", "thumbnailUrl", "createdAt", "failureReason"] as const;
+
+function withoutProvider(props: Props): Props {
     const out = { ...props };
-    for (const k of ["status", "videoUrl", "thumbnailUrl", "createdAt", "failureReason"]) {
-        delete out[k];
-    }
     delete out.__provider;
     return out;
 }
@@ -433,8 +493,7 @@ function dropUndefined(o: Props): Props {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-function readImage(cwd: string, imagePath: string) {
-    const bytes = fs.readFileSync(path.resolve(cwd, imagePath));
-    const contentType = imageContentType(bytes) ?? "application/octet-stream";
-    return { bytes, filename: path.basename(imagePath), contentType };
+/** The image as check recorded it; its bytes are read when the request is sent (see image-file.ts). */
+function imageFile(cwd: string, imagePath: string, digest: unknown): ImageFile {
+    return { path: path.resolve(cwd, imagePath), imagePath, filename: path.basename(imagePath), digest: typeof digest === "string" ? digest : "" };
 }

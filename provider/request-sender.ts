@@ -1,5 +1,6 @@
 /** RequestSender: the one class that owns HTTP to the Imagine API (headers, timeouts, retries, budget). */
 import axios, { AxiosInstance, AxiosResponse } from "axios";
+import { getProxyForUrl } from "proxy-from-env";
 import { Priority, RequestBudget } from "./budget";
 import { Clock, systemClock } from "./clock";
 import {
@@ -9,7 +10,7 @@ import {
     ImagineRateLimitError,
     ImagineTimeoutError,
 } from "./errors";
-import { asVendorError, errorFromResponse, parseJson } from "./responses";
+import { asVendorError, errorFromResponse, excerpt, parseJson } from "./responses";
 import { BackoffPolicy, decideRetry, defaultBackoff } from "./retry";
 
 export interface RequestSenderOptions {
@@ -30,7 +31,12 @@ export interface SendRequest {
     method: "GET" | "POST" | "DELETE";
     /** Path below the base URL, e.g. `/v2/video/abc/status`. */
     path: string;
-    form?: FormData;
+    /**
+     * The multipart body, or a function that builds it: called only when the attempt is sent (after
+     * the budget let it through), so a queued request holds no upload bytes. It may throw an
+     * ImagineError to stop the request before anything is sent.
+     */
+    form?: FormData | (() => Promise<FormData>);
     /** Whether repeating the request after an ambiguous failure is harmless. */
     idempotent: boolean;
     /** Absolute time (clock ms) after which no further attempt is started. */
@@ -39,8 +45,24 @@ export interface SendRequest {
     priority: Priority;
 }
 
-const NEVER_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ERR_INVALID_URL"]);
+const NEVER_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL", "EHOSTUNREACH", "ENETUNREACH", "ERR_INVALID_URL"]);
+const DNS_FAILURES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL"]);
 
+/**
+ * A TLS handshake that failed (certificate not trusted, expired, for another name, or a protocol
+ * mismatch): the request is only written after the handshake, so it never left the machine.
+ */
+function isTlsFailure(code: string): boolean {
+    return /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|ERR_OSSL_)/.test(code);
+}
+
+/** Removes what must never reach a message: the token (and any bearer credential), and signed URLs' queries. */
+export function redactSecrets(text: string, token: string): string {
+    const withoutToken = token ? text.split(token).join("[redacted]") : text;
+    return withoutToken
+        .replace(/(Bearer\s+)[^\s"'<>,;]+/gi, "$1[redacted]")
+        .replace(/(https?:\/\/[^\s"'<>?]+)\?[^\s"'<>]*/gi, "$1?[signed query redacted]");
+}
 /**
  * The one place that talks HTTP to the Imagine API: headers, timeouts, retries within a deadline,
  * and the mapping of every answer to a typed error. Nothing it throws carries request headers.
@@ -50,11 +72,14 @@ export class RequestSender {
     private readonly clock: Clock;
     private readonly backoff: BackoffPolicy;
     private readonly random: () => number;
+    /** The proxy the standard variables choose for the base URL (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), shown without credentials. */
+    readonly proxy?: string;
 
     constructor(private readonly options: RequestSenderOptions) {
         this.clock = options.clock ?? systemClock;
         this.backoff = options.backoff ?? defaultBackoff;
         this.random = options.random ?? Math.random;
+        this.proxy = proxyFor(options.baseUrl);
         this.http = axios.create({
             baseURL: options.baseUrl.replace(/\/+$/, ""),
             timeout: options.requestTimeoutMs,
@@ -63,7 +88,8 @@ export class RequestSender {
             transformResponse: [(data: unknown) => data],
             validateStatus: () => true,
             maxRedirects: 0,
-            proxy: false,
+            // No `proxy` option: axios reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY (through proxy-from-env)
+            // for each request, tunnelling https through the proxy with CONNECT.
         });
     }
 
@@ -100,21 +126,22 @@ export class RequestSender {
         }
     }
 
-    /** Strips the API token out of any text that may reach a user. */
+    /** Strips the API token (and signed URL queries) out of any text that may reach a user. */
     redact(text: string): string {
-        const token = this.options.token;
-        return token ? text.split(token).join("[redacted]") : text;
+        return redactSecrets(text, this.options.token);
     }
 
     private async attempt(req: SendRequest, operation: string): Promise<unknown> {
+        // Built now, not while queued: an upload's bytes are read only when it is sent.
+        const form = typeof req.form === "function" ? await req.form() : req.form;
         let response: AxiosResponse<string>;
         try {
             response = await this.http.request<string>({
                 method: req.method,
                 url: req.path,
-                data: req.form,
+                data: form,
                 // A request without a form has no body: send no Content-Type (axios would add one to a POST).
-                headers: req.form ? undefined : { "Content-Type": null },
+                headers: form ? undefined : { "Content-Type": null },
             });
         } catch (e) {
             throw this.connectionError(e, operation);
@@ -140,15 +167,30 @@ export class RequestSender {
 
     /** Builds our error from an axios failure without keeping the axios error (it holds the headers). */
     private connectionError(e: unknown, operation: string): ImagineConnectionError {
-        const code = (e as { code?: string }).code ?? "";
-        const reason = this.redact((e as { message?: string }).message ?? String(e));
+        const code = String((e as { code?: unknown }).code ?? (e as { cause?: { code?: unknown } }).cause?.code ?? "");
+        const reason = excerpt((e as { message?: string }).message ?? String(e), (t) => this.redact(t), 200);
         const timedOut = code === "ECONNABORTED" || code === "ETIMEDOUT";
+        const via = this.proxy ? ` through the proxy ${this.proxy}` : "";
         const what = timedOut
             ? `no answer within ${Math.round(this.options.requestTimeoutMs / 1000)} s`
             : `${code || "network error"}: ${reason}`;
-        const problem = `${operation}: could not get an answer from the Imagine API at ${this.options.baseUrl} (${what}).`;
+        const problem = `${operation}: could not get an answer from the Imagine API at ${this.options.baseUrl}${via} (${what}).`;
+        if (isTlsFailure(code)) {
+            return new ImagineConnectionError(
+                `${operation}: the TLS certificate of ${this.options.baseUrl} was not accepted (${what}); the request was not sent. ` +
+                    "Check imagine:baseUrl (or IMAGINE_BASE_URL); behind a proxy that inspects TLS, give Node its CA with NODE_EXTRA_CA_CERTS.",
+                { operation, problem, requestMayHaveArrived: false },
+            );
+        }
+        if (DNS_FAILURES.has(code)) {
+            return new ImagineConnectionError(
+                `${operation}: the host of ${this.options.baseUrl} could not be resolved (${what}); the request was not sent. ` +
+                    "Check imagine:baseUrl (or IMAGINE_BASE_URL), DNS, and HTTPS_PROXY if a proxy is needed to reach the internet.",
+                { operation, problem, requestMayHaveArrived: false },
+            );
+        }
         return new ImagineConnectionError(
-            `${problem} Check imagine:baseUrl (or IMAGINE_BASE_URL) and the network; the command can be run again.`,
+            `${problem} Check imagine:baseUrl (or IMAGINE_BASE_URL) and the network${this.proxy ? " (and the proxy variables HTTPS_PROXY, HTTP_PROXY, NO_PROXY)" : ""}; the command can be run again.`,
             { operation, problem, requestMayHaveArrived: !NEVER_REACHED.has(code) },
         );
     }
@@ -156,4 +198,18 @@ export class RequestSender {
 
 function headerValue(v: unknown): string | undefined {
     return typeof v === "string" ? v : Array.isArray(v) ? String(v[0]) : undefined;
+}
+
+/** The proxy URL (scheme, host, port; never credentials) that the standard variables choose for `url`, if any. */
+function proxyFor(url: string): string | undefined {
+    const proxy = getProxyForUrl(url);
+    if (!proxy) {
+        return undefined;
+    }
+    try {
+        const u = new URL(proxy);
+        return `${u.protocol}//${u.host}`;
+    } catch {
+        return "(unparseable proxy URL)";
+    }
 }

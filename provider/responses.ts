@@ -20,16 +20,65 @@ export interface VendorErrorBody {
     message?: string;
 }
 
-/** Parses a response body as JSON; undefined when it is not JSON (an HTML proxy page, say). */
+/**
+ * Parses a response body as JSON; undefined when it is not JSON (an HTML proxy page, say). Integers
+ * too large for a double (beyond 2^53) are kept as their text, so an id like 9007199254740993 is
+ * not rounded to another video's id.
+ */
 export function parseJson(raw: string): unknown {
     if (raw.trim() === "") {
         return undefined;
     }
     try {
-        return JSON.parse(raw);
+        return JSON.parse(quoteLargeIntegers(raw));
     } catch {
         return undefined;
     }
+}
+
+/**
+ * Puts quotes around every integer literal of 16 or more digits outside JSON strings. A scan, not a
+ * regex, so digits inside strings are never touched; invalid JSON stays invalid.
+ */
+function quoteLargeIntegers(raw: string): string {
+    if (!/\d{16}/.test(raw)) {
+        return raw;
+    }
+    let out = "";
+    let i = 0;
+    while (i < raw.length) {
+        const c = raw[i];
+        if (c === '"') {
+            let j = i + 1;
+            while (j < raw.length && raw[j] !== '"') {
+                j += raw[j] === "\\" ? 2 : 1;
+            }
+            out += raw.slice(i, j + 1);
+            i = j + 1;
+        } else if (c === "-" || (c >= "0" && c <= "9")) {
+            const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(raw.slice(i, i + 400));
+            const token = m ? m[0] : c;
+            const digits = token.replace(/^-/, "");
+            out += m && !m[1] && !m[2] && digits.length >= 16 && !Number.isSafeInteger(Number(token)) ? `"${token}"` : token;
+            i += token.length;
+        } else {
+            out += c;
+            i++;
+        }
+    }
+    return out;
+}
+
+/** Maximum characters of response text quoted in a message. */
+export const EXCERPT_CHARS = 120;
+
+/**
+ * Response text fit for a message: secrets removed FIRST (on the whole text, so a cut cannot leave a
+ * prefix of the token behind), then tags stripped, whitespace collapsed, and cut to `max` characters.
+ */
+export function excerpt(text: string, redact: (text: string) => string, max = EXCERPT_CHARS): string {
+    const clean = redact(text).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+    return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
 /**
@@ -83,8 +132,9 @@ export function errorFromResponse(
     nowMs: number,
     redact: (text: string) => string,
 ): ImagineError {
-    const vendor = asVendorError(parseJson(rawBody));
-    const vendorMessage = vendor ? redact([vendor.error, vendor.message].filter(Boolean).join(": ")) : undefined;
+    const json = parseJson(rawBody);
+    const vendor = asVendorError(json);
+    const vendorMessage = vendor ? excerpt([vendor.error, vendor.message].filter(Boolean).join(": "), redact, 300) || undefined : undefined;
     const details: ImagineErrorDetails = { httpStatus, vendorCode: vendor?.code, vendorMessage, operation };
     const said = describe(httpStatus, vendor?.code, vendorMessage, rawBody, redact);
     const code = vendor?.code;
@@ -110,8 +160,11 @@ export function errorFromResponse(
         );
     }
     if (httpStatus === 404) {
-        return vendor
-            ? new ImagineVideoNotFoundError(`${operation}: no such video for this API key (${said}).`, details)
+        // The vendor's body, or JSON that is about something other than a route (`{"detail": "Video
+        // not found"}`), answers about the video. Not JSON, or JSON saying the route is missing: the URL form is not served.
+        const aboutVideo = vendor !== undefined || (typeof json === "object" && json !== null && !saysRouteMissing(rawBody));
+        return aboutVideo
+            ? new ImagineVideoNotFoundError(`${operation}: no such video for this API key (${said}).`, { ...details, vendorSchema: vendor !== undefined })
             : new ImagineRouteNotFoundError(
                   `${operation}: the server does not serve this URL (${said}). ` +
                       "Check imagine:baseUrl (or IMAGINE_BASE_URL): it should be https://api.vyro.ai.",
@@ -135,6 +188,11 @@ export function errorFromResponse(
         );
     }
     return new ImagineInvalidRequestError(`${operation}: the Imagine API rejected the request (${said}).${generationHint(operation, vendor?.code, vendorMessage)}`, details);
+}
+
+/** What web frameworks say when no route matches (fastify, express, a gateway), not a missing record. */
+function saysRouteMissing(rawBody: string): boolean {
+    return /\broute\b|cannot (get|post|delete|put)\b|\b(endpoint|path|url|resource path)\b.{0,40}not (found|exist)|no (such )?(route|endpoint|handler)|not a valid (path|endpoint)/i.test(rawBody);
 }
 
 /** Vendor words (form fields) and the Video input a user changes to fix them, with the fix. */
@@ -172,8 +230,8 @@ function describe(
     if (vendorMessage) {
         parts.push(vendorMessage);
     } else if (rawBody.trim() !== "") {
-        const snippet = rawBody.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 120);
-        parts.push(snippet ? `body that is not the vendor's JSON: "${redact(snippet)}"` : "body that is not JSON");
+        const snippet = excerpt(rawBody, redact);
+        parts.push(snippet ? `body that is not the vendor's JSON: "${snippet}"` : "body that is not JSON");
     }
     return parts.join(", ");
 }

@@ -17,6 +17,8 @@ export interface ProviderSettings {
     verifyDeletes: VerifyDeletes;
     /** The JSON Lines file receiving one receipt per deleted video (relative to the program folder); unset = none. */
     deletionLog?: string;
+    /** Whether an `http://` base URL to a host other than this machine is allowed (the token would travel in clear text). */
+    allowInsecureHttp: boolean;
 }
 
 /** `file`: the stored file URL (no API request), a status read when it cannot tell; `status`: a status read; `off`. */
@@ -46,6 +48,7 @@ export const SETTINGS = {
     expected: { key: "imagine:expectedMinutes", env: "IMAGINE_EXPECTED_MINUTES", defaultValue: 12, toMs: 60000, unit: "minutes" },
     verifyDeletes: { key: "imagine:verifyDeletes", env: "IMAGINE_VERIFY_DELETES", defaultValue: "file" },
     deletionLog: { key: "imagine:deletionLog", env: "IMAGINE_DELETION_LOG" },
+    allowInsecureHttp: { key: "imagine:allowInsecureHttp", env: "IMAGINE_ALLOW_INSECURE_HTTP", defaultValue: false },
 } as const;
 
 /**
@@ -84,6 +87,15 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         );
     }
 
+    const allowInsecureHttp = readBoolean(read, SETTINGS.allowInsecureHttp);
+    if (parsed.protocol === "http:" && !isLoopback(parsed.hostname) && !allowInsecureHttp) {
+        throw new ImagineConfigError(
+            `imagine:baseUrl (or IMAGINE_BASE_URL) is an http:// URL to ${parsed.host}, another machine: the API token would travel ` +
+                "in clear text. Use https:// (the Imagine API is https://api.vyro.ai); for an emulator or a gateway on a trusted " +
+                "network, allow it explicitly with `pulumi config set imagine:allowInsecureHttp true` (or IMAGINE_ALLOW_INSECURE_HTTP=true).",
+        );
+    }
+
     const settings: ProviderSettings = {
         token,
         baseUrl: baseUrl.replace(/\/+$/, ""),
@@ -95,6 +107,7 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         expectedMs: readNumber(read, SETTINGS.expected),
         verifyDeletes: readVerifyDeletes(read),
         deletionLog: read(SETTINGS.deletionLog)?.trim(),
+        allowInsecureHttp,
     };
     if (settings.maxPollMs < settings.minPollMs) {
         throw new ImagineConfigError(
@@ -133,6 +146,27 @@ function readNumber(read: (s: { key: string; env: string }) => string | undefine
         );
     }
     return n * s.toMs;
+}
+
+function readBoolean(read: (s: { key: string; env: string }) => string | undefined, s: { key: string; env: string; defaultValue: boolean }): boolean {
+    const raw = read(s);
+    if (raw === undefined) {
+        return s.defaultValue;
+    }
+    const v = raw.trim().toLowerCase();
+    if (["true", "1", "yes"].includes(v)) {
+        return true;
+    }
+    if (["false", "0", "no"].includes(v)) {
+        return false;
+    }
+    throw new ImagineConfigError(`${s.key} (or ${s.env}) must be true or false (default ${s.defaultValue}).`);
+}
+
+/** This machine: `localhost` (and `*.localhost`), 127.0.0.0/8, ::1. */
+function isLoopback(hostname: string): boolean {
+    const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    return h === "localhost" || h.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "::1" || h === "0:0:0:0:0:0:0:1";
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -18,8 +18,8 @@ export interface VideoArgs {
     waitForCompletion?: pulumi.Input<boolean>;
     /** How long `pulumi up` waits for the video, in minutes (default 30). Changing it never touches the video. */
     timeoutMinutes?: pulumi.Input<number>;
-    /** The id of a video made elsewhere, to adopt it instead of generating one: destroy then deletes it. Changing it replaces the resource. */
-    adoptVideoId?: pulumi.Input<string>;
+    /** The id of a video made elsewhere, to adopt it instead of generating one: destroy then deletes it. A number is accepted (as text). Changing it replaces the resource. */
+    adoptVideoId?: pulumi.Input<string | number>;
 }
 
 /** The resource's identity as the provider records it (absent from videos created before 0.2). */
@@ -55,10 +55,15 @@ export class Video extends pulumi.dynamic.Resource {
     declare public readonly aspectRatio: pulumi.Output<string | undefined>;
     declare public readonly imagePath: pulumi.Output<string | undefined>;
     declare public readonly adoptVideoId: pulumi.Output<string | undefined>;
+    /** The first 12 hex digits of the SHA-256 of the API key that made or adopted the video (never the key): destroy and refresh with another key do not take its 404 as proof that the video is gone. Absent for videos recorded before 0.2. */
+    declare public readonly keyFingerprint: pulumi.Output<string | undefined>;
     /** Where this resource lives (project, stack, resource name), recorded for deletion receipts and the ledger of accepted generations. */
     declare public readonly identity: pulumi.Output<VideoIdentity>;
 
     constructor(name: string, args: VideoArgs, opts?: pulumi.CustomResourceOptions) {
+        // Whether the resource is protected (its own option, else its parent's, as the SDK resolves it):
+        // a protected failed video is not replaced (see diff.ts). Recorded only when set; never a change.
+        const protect = opts?.protect ?? (opts?.parent as unknown as { __protect?: pulumi.Input<boolean> } | undefined)?.__protect;
         const props = {
             ...args,
             // The provider's methods never see the URN: the resource's identity travels as an input.
@@ -71,6 +76,8 @@ export class Video extends pulumi.dynamic.Resource {
             createdAt: undefined,
             failureReason: undefined,
             imageDigest: undefined,
+            keyFingerprint: undefined,
+            ...(protect ? { protected: protect } : {}),
         };
         const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "videoUrl", "thumbnailUrl"];
         super(videoProvider, name, props, { ...opts, additionalSecretOutputs: secretOutputs }, "imagine", "Video");

@@ -53,6 +53,10 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     const learned12 = r.pollingLearning.find((row: { generationMinutes: number }) => row.generationMinutes === 12);
     expect(learned12.secondStatusRequests).toBeLessThan(learned12.firstStatusRequests * 0.75);
     expect(learned12.statusRequestsSaved).toBeGreaterThan(0);
+    // imageQueue: every queued image create uploaded, peak RSS of the provider process reported (judged at full size).
+    expect(r.imageQueue.failures).toBe(0);
+    expect(r.imageQueue.uploadsReceived).toBe(r.imageQueue.videos);
+    expect(r.imageQueue.imageQueuePeakRssMiB).toBeGreaterThan(0);
     expect(report.machine.cpus).toBeGreaterThan(0);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
 }, 240_000);

@@ -19,6 +19,8 @@ export interface VideoSpec {
     adoptVideoId?: string;
     timeoutMinutes?: number;
     waitForCompletion?: boolean;
+    /** The resource option `protect`. */
+    protect?: boolean;
 }
 
 /** A stack of Video resources against its own emulator, in a temp folder. */

@@ -37,6 +37,17 @@ describe("diffVideo", () => {
         expect(diffVideo({ ...olds, identity }, { ...olds, identity: { ...identity, name: "renamed" } }).changes).toBe(false);
     });
 
+    it("never changes anything for keyFingerprint or protected: state of earlier releases has neither, an upgrade replaces nothing", () => {
+        expect(diffVideo(olds, { ...olds, protected: true })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(diffVideo({ ...olds, keyFingerprint: "0123456789ab" }, olds)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(diffVideo({ ...olds, protected: true }, olds).changes).toBe(false);
+    });
+
+    it("keeps a failed generation of a protected resource instead of a replacement the engine would refuse", () => {
+        expect(diffVideo({ ...olds, status: "failed" }, { ...olds, protected: true })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false, keptFailed: true });
+        expect(diffVideo({ ...olds, status: "failed", protected: true }, olds).replaces).toEqual(["status"]);
+    });
+
     it("treats an unknown value as a change", () => {
         expect(diffVideo(olds, { ...olds, prompt: UNKNOWN }).replaces).toEqual(["prompt"]);
     });

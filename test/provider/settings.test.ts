@@ -8,7 +8,7 @@ const fromConfig = (c: Record<string, string>) => (k: string) => c[k];
 describe("resolveSettings", () => {
     it("reads stack config first, then the environment, then defaults", () => {
         const s = resolveSettings(fromConfig({ "imagine:apiToken": TOKEN }), { IMAGINE_BASE_URL: "http://127.0.0.1:9/", IMAGINE_MIN_POLL_SECONDS: "0.5" });
-        expect(s).toEqual({ token: TOKEN, baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 30000, minPollMs: 500, maxPollMs: 60000, deleteTimeoutMs: 1200000, requestsPerMinute: 50, expectedMs: 720000, verifyDeletes: "file" });
+        expect(s).toEqual({ token: TOKEN, baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 30000, minPollMs: 500, maxPollMs: 60000, deleteTimeoutMs: 1200000, requestsPerMinute: 50, expectedMs: 720000, verifyDeletes: "file", allowInsecureHttp: false });
         expect(resolveSettings(fromConfig({}), { IMAGINE_API_TOKEN: "vk-env" }).token).toBe("vk-env");
         expect(resolveSettings(fromConfig({ "imagine:apiToken": "vk-cfg" }), { IMAGINE_API_TOKEN: "vk-env" }).token).toBe("vk-cfg");
         expect(resolveSettings(fromConfig({ "imagine:apiToken": "vk-x" }), {}).baseUrl).toBe("https://api.vyro.ai");

@@ -35,6 +35,10 @@ interface Row {
     where: Where;
     /** The input `check` must name, for input rows. */
     property?: string;
+    /** A value the user gave that the message must not repeat (any input may hold a secret). */
+    secret?: string;
+    /** Runs between `check` and `create` (what the user changes in between). */
+    between?: () => void;
 }
 
 let h: Harness;
@@ -58,6 +62,7 @@ beforeAll(async () => {
     h = await startHarness();
     dir = h.dataDir; // relative image paths resolve here (the harness's cwd)
     fs.writeFileSync(path.join(dir, "cat.png"), PNG);
+    fs.writeFileSync(path.join(dir, "swap.png"), PNG);
     fs.writeFileSync(path.join(dir, "notes.txt"), "not an image, just notes");
     fs.writeFileSync(path.join(dir, "huge.png"), Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024 + 1 - PNG.length)]));
     fs.mkdirSync(path.join(dir, "shots"));
@@ -121,7 +126,14 @@ const rows: Row[] = [
     { name: "timeoutMinutes -5", inputs: { ...text, timeoutMinutes: -5 }, names: ["timeoutMinutes"], property: "timeoutMinutes", fix: "use e.g. 30", where: "local" },
     { name: 'waitForCompletion "yes"', inputs: { ...text, waitForCompletion: "yes" }, names: ["waitForCompletion"], property: "waitForCompletion", fix: "true or false", where: "local" },
     { name: "extraParams overriding style", inputs: { ...text, extraParams: { style: "hailuo-ai" } }, names: ["extraParams", "style"], property: "extraParams", fix: "use the matching input instead", where: "local" },
-    { name: "extraParams with a number value", inputs: { ...text, extraParams: { seed: 42 } }, names: ["extraParams.seed"], property: "extraParams", fix: 'write it as "42"', where: "local" },
+    { name: "extraParams with a number value", inputs: { ...text, extraParams: { seed: 42 } }, names: ["extraParams.seed"], property: "extraParams", fix: "write the number as a string", where: "local" },
+    { name: "extraParams with a secret number (a webhook code) not as text", inputs: { ...text, extraParams: { webhookCode: 918273645546 } }, names: ["extraParams.webhookCode"], property: "extraParams", fix: "write the number as a string", where: "local", secret: "918273645546" },
+    { name: "a secret pasted as aspectRatio", inputs: { ...text, aspectRatio: "sk-live-PASTEDsecret42" }, names: ["aspectRatio"], property: "aspectRatio", fix: "use one of 1:1, 16:9, 9:16", where: "local", secret: "PASTEDsecret42" },
+    { name: "a secret pasted as style", inputs: { ...text, style: "sk live PASTEDsecret43" }, names: ["style"], property: "style", fix: 'use e.g. "kling-1.0-pro"', where: "local", secret: "PASTEDsecret43" },
+    { name: "a secret pasted as adoptVideoId", inputs: { adoptVideoId: "vk-PASTEDsecret44/x", __provider: PROVIDER }, names: ["adoptVideoId", '"/"'], property: "adoptVideoId", fix: "Copy the id the Imagine API returned", where: "local", secret: "PASTEDsecret44" },
+    { name: "a secret pasted as timeoutMinutes", inputs: { ...text, timeoutMinutes: "PASTEDsecret45" }, names: ["timeoutMinutes"], property: "timeoutMinutes", fix: "use e.g. 30", where: "local", secret: "PASTEDsecret45" },
+    { name: "numeric adoptVideoId beyond 2^53 (rounded by JavaScript)", inputs: { adoptVideoId: 2 ** 60, __provider: PROVIDER }, names: ["adoptVideoId", "2^53"], property: "adoptVideoId", fix: "write the id as a string", where: "local" },
+    { name: "image replaced between check and create", inputs: { ...text, imagePath: "swap.png" }, between: () => fs.writeFileSync(path.join(dir, "swap.png"), Buffer.concat([PNG, Buffer.from("edited")])), names: ["imagePath", "swap.png", "changed after it was checked"], fix: "Nothing was uploaded", where: "local" },
     // --- only the vendor can tell: one refused request, nothing stored or paid
     { name: "a style only the vendor rejects", inputs: { ...text, style: "no-such-style" }, names: ["`style`", "no-such-style"], fix: "use a style the Imagine API offers", where: "vendor" },
     { name: "a wrong token (vendor 401)", inputs: text, config: { "imagine:apiToken": "vk-wrongKEY000000000000000000000000000000000000" }, names: ["imagine:apiToken", "IMAGINE_API_TOKEN"], fix: "Set a valid API key with `pulumi config set --secret imagine:apiToken", where: "vendor" },
@@ -135,6 +147,8 @@ const rows: Row[] = [
     { name: "IMAGINE_BASE_URL that is not a URL (config empty)", inputs: text, config: { "imagine:baseUrl": "" }, env: { IMAGINE_BASE_URL: "localhost:8080" }, names: ["IMAGINE_BASE_URL", "localhost:8080"], fix: "e.g. http://127.0.0.1:8080", where: "local" },
     { name: "imagine:requestTimeoutSeconds 0", inputs: text, config: { "imagine:requestTimeoutSeconds": "0" }, names: ["imagine:requestTimeoutSeconds", "IMAGINE_REQUEST_TIMEOUT_SECONDS"], fix: "must be a positive number of seconds", where: "local" },
     { name: "imagine:requestTimeoutSeconds -3", inputs: text, config: { "imagine:requestTimeoutSeconds": "-3" }, names: ["imagine:requestTimeoutSeconds"], fix: "must be a positive number of seconds", where: "local" },
+    { name: "http:// base URL to another machine (token in clear text)", inputs: text, config: { "imagine:baseUrl": "http://api.vyro.ai" }, names: ["imagine:baseUrl", "imagine:allowInsecureHttp", "IMAGINE_ALLOW_INSECURE_HTTP"], fix: "Use https://", where: "local" },
+    { name: "imagine:allowInsecureHttp that is not true or false", inputs: text, config: { "imagine:allowInsecureHttp": "maybe" }, names: ["imagine:allowInsecureHttp", "IMAGINE_ALLOW_INSECURE_HTTP"], fix: "must be true or false", where: "local" },
     { name: "imagine:maxPollSeconds below imagine:minPollSeconds", inputs: text, config: { "imagine:minPollSeconds": "30", "imagine:maxPollSeconds": "10" }, names: ["imagine:maxPollSeconds", "imagine:minPollSeconds"], fix: "Set the maximum at or above the minimum", where: "local" },
     // --- the base URL points at something that is not the Imagine API
     { name: "base URL with nothing listening", inputs: { ...text, timeoutMinutes: 0.02 }, config: { "imagine:baseUrl": "<free>", "imagine:requestTimeoutSeconds": "1" }, names: ["imagine:baseUrl", "IMAGINE_BASE_URL", "ECONNREFUSED"], fix: "Check imagine:baseUrl (or IMAGINE_BASE_URL) and the network", where: "elsewhere" },
@@ -157,6 +171,7 @@ async function attempt(row: Row): Promise<{ message: string; properties: string[
             // The engine shows check failures as `property: reason`.
             return { message: failures.map((f) => `${f.property}: ${f.reason}`).join("\n"), properties: failures.map((f) => f.property) };
         }
+        row.between?.();
         const { id } = await p.create(checked);
         return { message: "", properties: [], created: id };
     } catch (e) {
@@ -180,8 +195,9 @@ describe("bad input: the message names what to change and how, and nothing is pa
         if (typeof row.fix === "string") expect(r.message).toContain(row.fix);
         else expect(r.message).toMatch(row.fix);
         if (row.property) expect(r.properties).toContain(row.property);
-        // Whatever went wrong, the key is never repeated back.
+        // Whatever went wrong, the key is never repeated back, nor a value that may be a secret.
         expect(r.message).not.toContain(TOKEN);
+        if (row.secret) expect(r.message).not.toContain(row.secret);
         // No video was generated (or paid for) by any bad input.
         expect(after.videosStored).toBe(before.videosStored);
         if (row.where === "local") {

@@ -6,19 +6,23 @@
  * of an existing lifecycle test file run by jest with the canary as its key.
  */
 import { spawn } from "child_process";
-import { randomInt } from "crypto";
+import { createHash, randomInt } from "crypto";
 import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { startEmulator } from "imagine-api-emulator";
 import { OperationResult, SECRET_SIG, SPECIAL_SIG_KEY } from "../engine";
 import { expectOk, FIXTURE, VideoStack } from "../lifecycle/stack-harness";
 
-jest.setTimeout(150_000);
+jest.setTimeout(420_000);
 
 const letters = (n: number) => Array.from({ length: n }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[randomInt(52)]).join("");
 const CANARY = `vk-CANARY${letters(32)}`;
 const WRONG = `vk-WRONGCANARY${letters(28)}`;
+/** Another valid key of the same emulator (key rotation): it cannot see the canary's videos. */
+const OTHER = `vk-OTHERCANARY${letters(28)}`;
 const CHILD_CANARY = `vk-CANARYCHILD${letters(28)}`;
 const ROOT = path.resolve(__dirname, "..", "..");
 const PNG = Buffer.from(
@@ -38,7 +42,7 @@ function runLifecycleTestFile(file: string, token: string): Promise<{ code: numb
         let output = "";
         child.stdout.on("data", (c) => (output += c));
         child.stderr.on("data", (c) => (output += c));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 140_000);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 400_000);
         child.on("close", (code) => {
             clearTimeout(timer);
             resolve({ code, output });
@@ -63,12 +67,19 @@ let dir: string;
 let s: VideoStack;
 let stopEmulator: () => Promise<void>;
 let child: Promise<{ code: number | null; output: string }>;
+/** A proxy error page that echoes the request, Authorization header included (502). */
+let echo: http.Server;
 
 beforeAll(async () => {
     // Start the child jest first: it runs while this file's own lifecycle runs.
     child = runLifecycleTestFile("test/lifecycle/failures-and-cleanup.test.ts", CHILD_CANARY);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-secrets-"));
-    const emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [CANARY], processingSeconds: 720, clockSpeed: 1440 });
+    const emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [CANARY, OTHER], processingSeconds: 720, clockSpeed: 1440 });
+    echo = http.createServer((req, res) => {
+        res.writeHead(502, { "content-type": "text/html" });
+        res.end(`<html><body><h1>502 Bad Gateway</h1><pre>${req.method} ${req.url}\nAuthorization: ${req.headers.authorization}</pre></body></html>`);
+    });
+    await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
     stopEmulator = () => emulator.stop();
     s = new VideoStack(emulator, dir, FIXTURE, {});
     s.stack.setConfig("imagine:apiToken", { value: CANARY, secret: true });
@@ -76,6 +87,7 @@ beforeAll(async () => {
     fs.writeFileSync(path.join(dir, "still.png"), PNG);
 });
 afterAll(async () => {
+    echo?.close();
     await child?.catch(() => undefined);
     await stopEmulator?.();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -126,6 +138,27 @@ it("no token and no plain signed URL in checkpoints, providers, process output, 
         expect(up.outputs.textUrl.secret).toBe(true);
 
         expectOk(await run("refresh", () => s.stack.refresh()));
+        // Each video records the fingerprint of its key, never the key.
+        const fingerprint = createHash("sha256").update(CANARY).digest("hex").slice(0, 12);
+        expect(s.videos().map((v) => v.outputs.keyFingerprint)).toEqual([fingerprint, fingerprint]);
+
+        // Key rotation: another valid key sees 404s; refresh keeps the videos, destroy fails and keeps them.
+        s.stack.setConfig("imagine:apiToken", { value: OTHER, secret: true });
+        expectOk(await run("refresh with another valid key", () => s.stack.refresh()));
+        expect(s.videos()).toHaveLength(2);
+        const rotated = await run("destroy with another valid key", () => s.stack.destroy());
+        expect(rotated.ok).toBe(false);
+        expect(rotated.errors.join("\n")).toContain(`fingerprint ${fingerprint}`);
+        expect(s.videos()).toHaveLength(2);
+
+        // A proxy page that echoes the request headers: the message quotes it, without the key.
+        s.stack.setConfig("imagine:apiToken", { value: CANARY, secret: true });
+        s.stack.setConfig("imagine:baseUrl", { value: `http://127.0.0.1:${(echo.address() as net.AddressInfo).port}` });
+        s.setVideos([text, image, { name: "echoed", prompt: "Through an echoing proxy", style: "fast-svd" }]);
+        const echoed = await run("up against a proxy page that echoes the request headers", () => s.stack.up());
+        expect(echoed.ok).toBe(false);
+        expect(echoed.errors.join("\n")).toContain("Bearer [redacted]");
+        s.stack.setConfig("imagine:baseUrl", { value: s.emulator.url });
 
         s.stack.setConfig("imagine:apiToken", { value: WRONG, secret: true });
         s.setVideos([text, image, { name: "third", prompt: "A third one", style: "fast-svd" }]);
@@ -160,7 +193,7 @@ it("no token and no plain signed URL in checkpoints, providers, process output, 
     }));
     expect(logs.map((l) => l.text).join("")).toMatch(/video [\w-]+: (generation started|finished|deleted)/);
 
-    for (const secret of [CANARY, WRONG]) {
+    for (const secret of [CANARY, WRONG, OTHER, CANARY.slice(0, 12), OTHER.slice(0, 14)]) {
         for (const v of versions) expect(v).not.toContain(secret);
         for (const cp of decrypted) expect(JSON.stringify(cp)).not.toContain(secret);
         for (const p of providers) expect(p).not.toContain(secret);
