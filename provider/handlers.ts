@@ -98,7 +98,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
             const d = diffVideo(olds, news);
             if (d.keptFailed) {
                 log(`video ${id}: its generation failed, and the resource is protected, so \`pulumi up\` does not replace it ` +
-                    "with a new generation. Remove `protect` (or run `pulumi destroy` after unprotecting) to generate it again.");
+                    "with a new generation. To generate it again, remove `protect` from the program, run `pulumi state unprotect <urn>`, then `pulumi up`.");
             }
             return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
         },
