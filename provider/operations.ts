@@ -8,6 +8,7 @@ import {
     ImagineVideoNotFoundError,
 } from "./errors";
 import { DEFAULT_TIMEOUT_MINUTES, imageContentType } from "./inputs";
+import { definingDigest, identityOf, Ledger, LedgerEntry, LedgerKey } from "./ledger";
 import { ProviderSettings } from "./settings";
 import { VideoStatus } from "./status";
 import { FIRST_CHECK, nextPollDelay } from "./polling";
@@ -25,6 +26,10 @@ export interface OperationContext {
     cwd: string;
     /** Videos being waited for in this process with this key: polls space out as it grows. */
     waits: { inFlight: number };
+    /** The ledger of accepted generations; absent, no generation is recorded nor adopted. */
+    ledger?: Ledger;
+    /** Warnings (a ledger that cannot be used); defaults to `log`. */
+    warn?: (message: string) => void;
 }
 
 /** The names of the resource's inputs, as stored among its outputs too. */
@@ -78,6 +83,38 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx)) : outs };
     }
 
+    const ledger = ctx.ledger;
+    const key = ledger ? identityOf(inputs.identity) : undefined;
+    if (!ledger || !key) {
+        return generate(ctx, inputs, base, deadline, start);
+    }
+    const digest = definingDigest(inputs);
+    const entries = await ledger.find(key);
+    // Left by an interrupted create with other inputs (the program changed since): in no stack, so deleted.
+    const sweep = sweepLedger(ctx, ledger, key, entries.filter((e) => e.state === "accepted" && e.digest !== digest));
+    const same = entries.filter((x) => x.state === "accepted" && x.digest === digest);
+    let duplicates: Promise<void> = Promise.resolve();
+    try {
+        for (const [i, e] of same.entries()) {
+            const adopted = await adoptFromLedger(ctx, ledger, key, e, base, inputs, deadline);
+            if (adopted) {
+                // Older entries of the same inputs (several interrupted ups in a row) are duplicates nobody holds.
+                duplicates = sweepLedger(ctx, ledger, key, same.slice(i + 1));
+                return adopted;
+            }
+        }
+        return await generate(ctx, inputs, base, deadline, start, { ledger, key, digest });
+    } finally {
+        await sweep;
+        await duplicates;
+    }
+}
+
+/** A new generation; with a ledger, its id is recorded the moment the vendor accepts it. */
+async function generate(
+    ctx: OperationContext, inputs: Props, base: Props, deadline: number, start: number,
+    record?: { ledger: Ledger; key: LedgerKey; digest: string },
+): Promise<{ id: string; outs: Props }> {
     const image = typeof inputs.imagePath === "string" ? readImage(ctx.cwd, inputs.imagePath) : undefined;
     const { id } = await ctx.client.createVideo(
         {
@@ -89,10 +126,76 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         },
         deadline,
     );
+    // From here on the vendor holds a video: every failure must carry its id back to Pulumi, and
+    // until create returns, only the ledger knows it.
+    await record?.ledger.accepted(record.key, id, record.digest);
     ctx.log(`video ${id}: generation started (${inputs.style})`);
-    // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
     const accepted: Props = { ...base, videoId: id, status: "processing" };
-    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, start) };
+    return handOver(record, id, async () => ({ id, outs: await finish(ctx, id, accepted, inputs, deadline, start) }));
+}
+
+/**
+ * Resumes a video an interrupted create had started with the same inputs, if the vendor still has it;
+ * undefined (and the entry dropped) when the vendor no longer knows it.
+ */
+async function adoptFromLedger(
+    ctx: OperationContext, ledger: Ledger, key: LedgerKey, e: LedgerEntry, base: Props, inputs: Props, deadline: number,
+): Promise<{ id: string; outs: Props } | undefined> {
+    const id = e.videoId;
+    ledger.claim(id);
+    let status: VideoStatus | undefined;
+    try {
+        status = await ctx.client.getStatus(id, deadline);
+    } catch (err) {
+        if (err instanceof ImagineVideoNotFoundError) {
+            ctx.log(`video ${id}: in the ledger of accepted generations but gone on the vendor's side; the entry is dropped and a new generation starts`);
+            await ledger.handed(key, id, e.digest);
+            await ledger.remove(key, id);
+            return undefined;
+        }
+        // Unknown for now: recorded as processing, and the wait below (or the next up) finds out.
+        status = undefined;
+    }
+    ctx.log(`video ${id}: adopted from the ledger of accepted generations (${status?.state ?? "status unknown"}): an interrupted \`pulumi up\` started it, so no new generation is made`);
+    const record = { ledger, key, digest: e.digest };
+    return handOver(record, id, async () => {
+        const outs = status ? { ...base, ...statusOutputs(id, status) } : { ...base, videoId: id, status: "processing" };
+        if (status?.state === "failed") {
+            throw failedGeneration(id, outs, inputs);
+        }
+        return { id, outs: status?.state === "finished" ? outs : await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx)) };
+    });
+}
+
+/** Runs the rest of a create, then marks the entry as handed to the engine, whether it returned or threw. */
+async function handOver<T>(record: { ledger: Ledger; key: LedgerKey; digest: string } | undefined, id: string, rest: () => Promise<T>): Promise<T> {
+    try {
+        return await rest();
+    } finally {
+        await record?.ledger.handed(record.key, id, record.digest);
+    }
+}
+
+/**
+ * Deletes the videos of ledger entries no create will adopt (started by an interrupted create with
+ * inputs since changed). Never throws: a video that cannot be deleted now keeps its entry, and the next
+ * create or delete of the resource tries again.
+ */
+export async function sweepLedger(ctx: OperationContext, ledger: Ledger, key: LedgerKey, stale: LedgerEntry[]): Promise<void> {
+    await Promise.all(
+        stale.map(async (e) => {
+            ledger.claim(e.videoId);
+            try {
+                ctx.log(`video ${e.videoId}: started by an interrupted \`pulumi up\` with inputs since changed, and in no stack; deleting it`);
+                await deleteFromVendor(ctx, e.videoId);
+                await ledger.handed(key, e.videoId, e.digest);
+                await ledger.remove(key, e.videoId);
+            } catch (err) {
+                ledger.release(e.videoId);
+                (ctx.warn ?? ctx.log)(`video ${e.videoId} (left by an interrupted \`pulumi up\`) could not be deleted: ${describeFailure(err)} It stays in the ledger; the next \`pulumi up\` or \`pulumi destroy\` of ${key.name} tries again.`);
+            }
+        }),
+    );
 }
 
 /** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
@@ -127,7 +230,17 @@ export async function readVideo(ctx: OperationContext, id: string, props: Props)
  * Already gone counts as deleted; a busy video is waited for; transient failures are retried within
  * `imagine:deleteTimeoutMinutes`; auth and credit errors fail at once (the resource stays in state).
  */
-export async function deleteVideo(ctx: OperationContext, id: string): Promise<void> {
+export async function deleteVideo(ctx: OperationContext, id: string, identity?: LedgerKey): Promise<void> {
+    await deleteFromVendor(ctx, id);
+    if (ctx.ledger && identity) {
+        await ctx.ledger.remove(identity, id);
+        // Videos an interrupted create of this resource left behind, never adopted: they go with it.
+        const left = (await ctx.ledger.find(identity)).filter((e) => e.state === "accepted");
+        await sweepLedger(ctx, ctx.ledger, identity, left);
+    }
+}
+
+async function deleteFromVendor(ctx: OperationContext, id: string): Promise<void> {
     const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
     for (;;) {
         try {
@@ -182,16 +295,21 @@ async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Pr
     }
     const result = { ...outs, ...statusOutputs(id, status) };
     if (status.state === "failed") {
-        const reason = `the Imagine API reports that the generation failed: ${status.message ?? "no reason given"}.`;
-        throw new VideoPartialFailureError(
-            `video ${id}: ${reason} It is recorded in the stack: the next \`pulumi up\` replaces it with a new ` +
-                "generation, `pulumi destroy` deletes it.",
-            id,
-            withProvider(result),
-            [reason],
-        );
+        throw failedGeneration(id, result, inputs);
     }
     return result;
+}
+
+/** The partial failure of a generation the vendor reports as failed: recorded, replaced by the next up. */
+function failedGeneration(id: string, outs: Props, inputs: Props): VideoPartialFailureError {
+    const reason = `the Imagine API reports that the generation failed: ${outs.failureReason ?? "no reason given"}.`;
+    return new VideoPartialFailureError(
+        `video ${id}: ${reason} It is recorded in the stack: the next \`pulumi up\` replaces it with a new ` +
+            "generation, `pulumi destroy` deletes it.",
+        id,
+        { ...outs, __provider: inputs.__provider },
+        [reason],
+    );
 }
 
 /**

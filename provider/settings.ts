@@ -12,6 +12,12 @@ export interface ProviderSettings {
     requestsPerMinute: number;
     /** When a generation is expected to end; polling is planned around it. */
     expectedMs: number;
+    /** Redis for state shared across runners (the ledger of accepted generations); unset: local only. */
+    redisUrl?: string;
+    /** How long an entry of the ledger of accepted generations is kept, in days. */
+    ledgerDays: number;
+    /** The file ledger of accepted generations (used without Redis, or while it is down); relative to the program folder. */
+    ledgerPath: string;
 }
 
 /** Reads one stack config value, e.g. `imagine:apiToken`; undefined when unset. */
@@ -35,6 +41,10 @@ export const SETTINGS = {
     deleteTimeout: { key: "imagine:deleteTimeoutMinutes", env: "IMAGINE_DELETE_TIMEOUT_MINUTES", defaultValue: 20, toMs: 60000, unit: "minutes" },
     requestsPerMinute: { key: "imagine:requestsPerMinute", env: "IMAGINE_REQUESTS_PER_MINUTE", defaultValue: 50, toMs: 1, unit: "requests a minute" },
     expected: { key: "imagine:expectedMinutes", env: "IMAGINE_EXPECTED_MINUTES", defaultValue: 12, toMs: 60000, unit: "minutes" },
+    // The ledger of accepted generations (issue 14); imagine:redisUrl is shared with the request budget.
+    redisUrl: { key: "imagine:redisUrl", env: "IMAGINE_REDIS_URL" },
+    ledgerDays: { key: "imagine:ledgerDays", env: "IMAGINE_LEDGER_DAYS", defaultValue: 7, toMs: 1, unit: "days" },
+    ledgerPath: { key: "imagine:ledgerPath", env: "IMAGINE_LEDGER_PATH", defaultValue: ".imagine/ledger.jsonl" },
 } as const;
 
 /**
@@ -82,6 +92,9 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         deleteTimeoutMs: readNumber(read, SETTINGS.deleteTimeout),
         requestsPerMinute: readNumber(read, SETTINGS.requestsPerMinute),
         expectedMs: readNumber(read, SETTINGS.expected),
+        redisUrl: readRedisUrl(read(SETTINGS.redisUrl)),
+        ledgerDays: readNumber(read, SETTINGS.ledgerDays),
+        ledgerPath: read(SETTINGS.ledgerPath) ?? SETTINGS.ledgerPath.defaultValue,
     };
     if (settings.maxPollMs < settings.minPollMs) {
         throw new ImagineConfigError(
@@ -104,6 +117,26 @@ function readNumber(read: (s: { key: string; env: string }) => string | undefine
         );
     }
     return n * s.toMs;
+}
+
+/** A redis:// or rediss:// URL; the message never repeats it (it may hold a password). */
+function readRedisUrl(raw: string | undefined): string | undefined {
+    if (raw === undefined) {
+        return undefined;
+    }
+    let ok = false;
+    try {
+        ok = ["redis:", "rediss:"].includes(new URL(raw).protocol);
+    } catch {
+        ok = false;
+    }
+    if (!ok) {
+        throw new ImagineConfigError(
+            "imagine:redisUrl (or IMAGINE_REDIS_URL) is not a redis:// or rediss:// URL: set it to e.g. " +
+                "redis://127.0.0.1:6379, or unset it to keep the ledger in a local file.",
+        );
+    }
+    return raw;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

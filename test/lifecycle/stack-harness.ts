@@ -23,13 +23,16 @@ export interface VideoSpec {
 /** A stack of Video resources against its own emulator, in a temp folder. */
 export class VideoStack {
     readonly stack: EngineStack;
-    constructor(readonly emulator: RunningEmulator, readonly dir: string, programDir: string, config: Record<string, string>) {
+    /** Optional: each line the program host or provider host writes, live (e.g. to kill on a progress line). */
+    onLine?: (line: string, source: "program" | "provider") => void;
+    constructor(readonly emulator: RunningEmulator, readonly dir: string, programDir: string, config: Record<string, string>, statePath = path.join(dir, "state.json")) {
         this.stack = new EngineStack({
             programDir,
+            onOutput: (line, source) => this.onLine?.(line, source),
             // Like the CLI: the project is the `name` of the program's Pulumi.yaml.
             projectName: /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(programDir, "Pulumi.yaml"), "utf8"))![1],
             stackName: "test",
-            statePath: path.join(dir, "state.json"),
+            statePath,
             passphrase: "lifecycle passphrase",
             timeoutMs: 90_000,
             // Scenario programs are type-checked by `tsc` in the build; skip ts-node's check per run.
@@ -43,6 +46,8 @@ export class VideoStack {
                 "imagine:minPollSeconds": { value: "0.1" },
                 "imagine:maxPollSeconds": { value: "0.3" },
                 "imagine:deleteTimeoutMinutes": { value: "0.5" },
+                // The ledger of accepted generations in this stack's temp folder, not in the shared fixture folder.
+                "imagine:ledgerPath": { value: path.join(dir, "ledger.jsonl") },
                 ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v }])),
             },
         });
@@ -53,7 +58,7 @@ export class VideoStack {
     }
 
     videos(): ResourceState[] {
-        return fs.existsSync(path.join(this.dir, "state.json")) ? this.stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE) : [];
+        return fs.existsSync(this.stack.opts.statePath) ? this.stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE) : [];
     }
 
     /** The emulator's own view of a video: 200 with its status, or 404 when it does not exist. */
