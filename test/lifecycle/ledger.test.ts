@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import Redis from "ioredis";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { OperationResult } from "../engine";
 import { startRedisServer } from "../redis-server";
@@ -118,17 +119,29 @@ it("the second up on a fresh copy of the program folder, sharing only the state 
         await upKilledAfterAcceptance(stackIn(lost, videos, { "imagine:redisUrl": redis.url }), 2);
         expect((await emulator.stats()).videosStored).toBe(2);
         expect(fs.existsSync(ledgerFile(lost))).toBe(false); // the entries went to Redis
+        const client = new Redis(redis.url);
+        const ledgerKeys = () => client.keys("imagine:ledger:*");
+        try {
+            expect((await ledgerKeys()).sort()).toEqual(["imagine:ledger:videos:test:clip", "imagine:ledger:videos:test:other"]);
+            const entry = Object.values(await client.hgetall("imagine:ledger:videos:test:clip"))[0];
+            expect(JSON.parse(entry)).toMatchObject({ state: "accepted", key: { project: "videos", stack: "test", name: "clip" } });
+            expect(entry).not.toContain(TOKEN);
+            expect(await client.pttl("imagine:ledger:videos:test:clip")).toBeGreaterThan(6 * 86_400_000);
 
-        const fresh = programCopy("fresh-runner");
-        const s = stackIn(fresh, videos, { "imagine:redisUrl": redis.url });
-        const r = expectOk(await s.stack.up());
-        expect(output(r).match(/adopted from the ledger/g)).toHaveLength(2);
-        expect(await generations()).toBe(2);
-        expect(s.videos().map((v) => v.outputs.status)).toEqual(["finished", "finished"]);
+            const fresh = programCopy("fresh-runner");
+            const s = stackIn(fresh, videos, { "imagine:redisUrl": redis.url });
+            const r = expectOk(await s.stack.up());
+            expect(output(r).match(/adopted from the ledger/g)).toHaveLength(2);
+            expect(await generations()).toBe(2);
+            expect(s.videos().map((v) => v.outputs.status)).toEqual(["finished", "finished"]);
 
-        expectOk(await s.stack.destroy());
-        expect((await emulator.stats()).videosStored).toBe(0);
-        expect(await generations()).toBe(2);
+            expectOk(await s.stack.destroy());
+            expect((await emulator.stats()).videosStored).toBe(0);
+            expect(await generations()).toBe(2);
+            expect(await ledgerKeys()).toEqual([]);
+        } finally {
+            client.disconnect();
+        }
     } finally {
         await redis.stop();
     }
@@ -167,4 +180,26 @@ it("an unusable ledger (its path is a folder) is reported and never fails up or 
     expect(opsOf(up)).toEqual(["create clip"]);
     expectOk(await s.stack.destroy());
     expect((await emulator.stats()).videosStored).toBe(0);
+}, 120_000);
+
+it("Redis down: the ledger falls back to the file with a warning, and the next up still adopts", async () => {
+    const redis = await startRedisServer();
+    try {
+        redis.kill9();
+        const prog = programCopy("program");
+        const s = stackIn(prog, [{ name: "clip", prompt: "a snowy pass", style: "kling-1.0-pro" }], { "imagine:redisUrl": redis.url });
+        await upKilledAfterAcceptance(s);
+        expect(fs.readFileSync(ledgerFile(prog), "utf8")).toMatch(/"state":"accepted"/);
+
+        emulator.configure({ clockSpeed: 1440 });
+        const r = expectOk(await s.stack.up());
+        expect(output(r)).toMatch(/Redis \(imagine:redisUrl\) is unavailable/);
+        expect(output(r)).toContain("adopted from the ledger");
+        expect(output(r)).not.toContain(redis.url);
+        expect(await generations()).toBe(1);
+        expectOk(await s.stack.destroy());
+        expect((await emulator.stats()).videosStored).toBe(0);
+    } finally {
+        await redis.stop();
+    }
 }, 120_000);
