@@ -149,7 +149,7 @@ async function adoptFromLedger(
     } catch (err) {
         if (err instanceof ImagineVideoNotFoundError) {
             ctx.log(`video ${id}: in the ledger of accepted generations but gone on the vendor's side; the entry is dropped and a new generation starts`);
-            await ledger.handed(key, id, e.digest);
+            ledger.release(id);
             await ledger.remove(key, id);
             return undefined;
         }
@@ -188,7 +188,7 @@ export async function sweepLedger(ctx: OperationContext, ledger: Ledger, key: Le
             try {
                 ctx.log(`video ${e.videoId}: started by an interrupted \`pulumi up\` with inputs since changed, and in no stack; deleting it`);
                 await deleteFromVendor(ctx, e.videoId);
-                await ledger.handed(key, e.videoId, e.digest);
+                ledger.release(e.videoId);
                 await ledger.remove(key, e.videoId);
             } catch (err) {
                 ledger.release(e.videoId);
