@@ -2,10 +2,11 @@
  * The file store of the ledger of accepted generations: `.imagine/ledger.jsonl` in the program folder
  * (or `imagine:ledgerPath`). Append-only JSON lines, each written whole by one write() on a file opened
  * for appending, then fsync'd: a `kill -9` can cut the process between lines, never rewrite an earlier
- * one. A line is a `put` (an entry, newer lines win) or a `remove`. The reader replays the lines and
+ * one. All I/O is asynchronous (the fsync runs off the event loop): a hundred creates recording at once
+ * must not hold up the answers of each other's requests. A line is a `put` (an entry, newer lines win) or a `remove`. The reader replays the lines and
  * skips (and reports, once) any that is not a ledger line: a torn last line, a hand edit, garbage.
  */
-import * as fs from "fs";
+import { promises as fsp } from "fs";
 import * as path from "path";
 import { LedgerEntry, LedgerKey, LedgerStore, sameKey } from "./ledger";
 
@@ -23,25 +24,25 @@ export class FileLedgerStore implements LedgerStore {
     }
 
     async entries(key: LedgerKey): Promise<LedgerEntry[]> {
-        return [...this.replay().values()].filter((e) => sameKey(e.key, key));
+        return [...(await this.replay()).values()].filter((e) => sameKey(e.key, key));
     }
 
     async put(entry: LedgerEntry): Promise<void> {
-        this.append({ op: "put", ...entry });
+        await this.append({ op: "put", ...entry });
     }
 
     async remove(key: LedgerKey, videoId: string): Promise<void> {
-        const live = this.replay().get(videoId);
+        const live = (await this.replay()).get(videoId);
         if (live && sameKey(live.key, key)) {
-            this.append({ op: "remove", key, videoId, at: Date.now() });
+            await this.append({ op: "remove", key, videoId, at: Date.now() });
         }
     }
 
     /** The live entries by video id, from the lines in order. A missing file is an empty ledger. */
-    private replay(): Map<string, LedgerEntry> {
+    private async replay(): Promise<Map<string, LedgerEntry>> {
         let text: string;
         try {
-            text = fs.readFileSync(this.file, "utf8");
+            text = await fsp.readFile(this.file, "utf8");
         } catch (e) {
             if ((e as NodeJS.ErrnoException).code === "ENOENT") {
                 return new Map();
@@ -75,21 +76,25 @@ export class FileLedgerStore implements LedgerStore {
     }
 
     /** One line, one write, on a file opened for appending; a torn last line is closed off first. */
-    private append(line: Line): void {
-        fs.mkdirSync(path.dirname(this.file), { recursive: true });
-        const fd = fs.openSync(this.file, "a+");
+    private async append(line: Line): Promise<void> {
+        await fsp.mkdir(path.dirname(this.file), { recursive: true });
+        const fh = await fsp.open(this.file, "a+");
         try {
-            const size = fs.fstatSync(fd).size;
+            const { size } = await fh.stat();
             let prefix = "";
             if (size > 0) {
                 const last = Buffer.alloc(1);
-                fs.readSync(fd, last, 0, 1, size - 1);
+                await fh.read(last, 0, 1, size - 1);
                 prefix = last[0] === 0x0a ? "" : "\n";
             }
-            fs.writeSync(fd, `${prefix}${JSON.stringify(line)}\n`);
-            fs.fsyncSync(fd);
+            const bytes = Buffer.from(`${prefix}${JSON.stringify(line)}\n`);
+            const { bytesWritten } = await fh.write(bytes);
+            if (bytesWritten !== bytes.length) {
+                throw new Error(`short write (${bytesWritten} of ${bytes.length} bytes)`);
+            }
+            await fh.sync();
         } finally {
-            fs.closeSync(fd);
+            await fh.close();
         }
     }
 }

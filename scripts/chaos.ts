@@ -370,7 +370,7 @@ async function main(): Promise<number> {
             }
             for (const e of r.errors) {
                 // The engine's own word for a provider that died under it: not a message of this package.
-                if (providerKilled && /: error: (Connection dropped|.*UNAVAILABLE|.*operation has been stopped)/.test(e)) engineErrorsAfterProviderKill++;
+                if (providerKilled && /: error: (Connection dropped|.*No connection established|.*UNAVAILABLE|.*operation has been stopped)/.test(e)) engineErrorsAfterProviderKill++;
                 else allErrors.push({ kind, attempt: n, message: e });
             }
             say(`${clock()} ${kind} #${n}: ${r.ok ? "ok" : "FAILED"} in ${secs(Date.now() - t0)}${killDuring ? " (emulator killed during it)" : ""}${providerKilled ? " (provider killed during it)" : ""}; ${r.summary}; ${r.errors.length} error(s); ${stateVideos().length} videos in state`);
