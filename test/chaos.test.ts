@@ -25,7 +25,7 @@ it("npm run chaos -- --videos 10: converges through faults and kill -9, loses no
     try {
         const started = Date.now();
         const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
-            const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/chaos.ts", "--videos", "10", "--out", out, "--keep-checkpoint", checkpoint], {
+            const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/chaos.ts", "--videos", "10", "--provider-kills", "1", "--out", out, "--keep-checkpoint", checkpoint], {
                 cwd: ROOT,
                 env: { ...process.env, CHAOS_API_TOKEN: token, CHAOS_TEST_MARKER: marker, TMPDIR: tmp },
                 stdio: ["ignore", "pipe", "pipe"],
