@@ -7,6 +7,11 @@ import { Clock, systemClock } from "./clock";
 import { diffVideo } from "./diff";
 import { GenerationTimes } from "./generation-times";
 import { checkInputs } from "./inputs";
+import { accountOf, identityOf, Ledger } from "./ledger";
+import { FileLedgerStore } from "./ledger-file";
+import { RedisLedgerStore } from "./ledger-redis";
+import * as path from "path";
+import { sharedRedis } from "./redis-connection";
 import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "./operations";
 import { RequestSender } from "./request-sender";
 import { BackoffPolicy } from "./retry";
@@ -31,6 +36,8 @@ export interface HandlerDependencies {
     backoff?: BackoffPolicy;
     random?: () => number;
     log?: (message: string) => void;
+    /** Warnings (default: `pulumi.log.warn`, or `log` when `log` is given). */
+    warn?: (message: string) => void;
     env?: NodeJS.ProcessEnv;
     /** Where relative image paths resolve: the program folder (the provider process's cwd). */
     cwd?: () => string;
@@ -44,6 +51,9 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     const clock = deps.clock ?? systemClock;
     const log = deps.log ?? ((m: string) => pulumi.log.info(m));
     const cwd = deps.cwd ?? (() => process.cwd());
+    const warn = deps.warn ?? (deps.log ? (m: string) => log(`warning: ${m}`) : (m: string) => pulumi.log.warn(m));
+    /** Videos the creates of this process are working on (see Ledger). */
+    const ledgerInFlight = new Set<string>();
     let getConfig: ConfigGetter = () => undefined;
     let context: { key: string; ctx: OperationContext } | undefined;
     /** One budget and one count of waits per API key and rate, for the life of the process. */
@@ -77,9 +87,33 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
                 onRetry: ({ operation, attempt, delayMs, error }) =>
                     log(`${operation}: ${error.constructor.name} (${error.httpStatus ?? "no answer"}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
             });
-            context = { key, ctx: { client: new ImagineClient(sender), settings, clock, random: deps.random, log, cwd: cwd(), waits, learned } };
+            const ledgerFile = path.resolve(cwd(), settings.ledgerPath);
+            const ledger = new Ledger({
+                shared: settings.redisUrl ? new RedisLedgerStore(sharedRedis(settings.redisUrl, warn), settings.ledgerDays) : undefined,
+                local: new FileLedgerStore(ledgerFile, settings.ledgerPath, warn),
+                account: accountOf(settings.baseUrl, settings.token),
+                days: settings.ledgerDays,
+                warn,
+                inFlight: ledgerInFlight,
+            });
+            context = { key, ctx: { client: new ImagineClient(sender), settings, clock, random: deps.random, log, warn, cwd: cwd(), waits, learned, ledger } };
         }
         return context.ctx;
+    };
+
+    /** The engine showed this id back (diff, read, update): it is in state, so its ledger entry can go. */
+    const confirm = async (id: string, props: Props) => {
+        const identity = identityOf(props.identity);
+        if (!id || !identity) {
+            return;
+        }
+        let c: OperationContext;
+        try {
+            c = ctx();
+        } catch {
+            return; // a configuration problem: the operation itself reports it where it matters
+        }
+        await c.ledger?.remove(identity, id);
     };
 
     return {
@@ -95,6 +129,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
             return checkInputs(news, cwd(), olds ?? {});
         },
         async diff(id, olds, news) {
+            await confirm(id, olds);
             const d = diffVideo(olds, news);
             if (d.keptFailed) {
                 log(`video ${id}: its generation failed, and the resource is protected, so \`pulumi up\` does not replace it ` +
@@ -106,10 +141,14 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
             return createVideo(ctx(), inputs);
         },
         async read(id, props) {
-            return readVideo(ctx(), id, props);
+            const c = ctx();
+            await confirm(id, props);
+            return readVideo(c, id, props);
         },
         async update(id, olds, news) {
-            return updateVideo(ctx(), id, olds, news);
+            const c = ctx();
+            await confirm(id, olds);
+            return updateVideo(c, id, olds, news);
         },
         async delete(id, props) {
             await deleteVideo(ctx(), id, props);

@@ -15,6 +15,7 @@ import { ImageFile } from "./image-file";
 import { DEFAULT_TIMEOUT_MINUTES } from "./inputs";
 import { FINGERPRINT_HOWTO, keyFingerprint } from "./key-fingerprint";
 import { keepValidLinks } from "./signed-links";
+import { definingDigest, identityOf as ledgerKeyOf, Ledger, LedgerEntry, LedgerKey } from "./ledger";
 import { ProviderSettings } from "./settings";
 import { VideoStatus } from "./status";
 import { GenerationTimes } from "./generation-times";
@@ -35,6 +36,10 @@ export interface OperationContext {
     waits: { inFlight: number };
     /** How long each style's generations took in this process; absent: nothing is learned. */
     learned?: GenerationTimes;
+    /** The ledger of accepted generations; absent, no generation is recorded nor adopted. */
+    ledger?: Ledger;
+    /** Warnings (a ledger that cannot be used); defaults to `log`. */
+    warn?: (message: string) => void;
 }
 
 /** The names of the resource's inputs, as stored among its outputs too. */
@@ -90,6 +95,38 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status.createdAt)) : outs };
     }
 
+    const ledger = ctx.ledger;
+    const key = ledger ? ledgerKeyOf(inputs.identity) : undefined;
+    if (!ledger || !key) {
+        return generate(ctx, inputs, base, deadline, start);
+    }
+    const digest = definingDigest(inputs);
+    const entries = await ledger.find(key);
+    // Left by an interrupted create with other inputs (the program changed since): in no stack, so deleted.
+    const sweep = sweepLedger(ctx, ledger, key, entries.filter((e) => e.state === "accepted" && e.digest !== digest));
+    const same = entries.filter((x) => x.state === "accepted" && x.digest === digest);
+    let duplicates: Promise<void> = Promise.resolve();
+    try {
+        for (const [i, e] of same.entries()) {
+            const adopted = await adoptFromLedger(ctx, ledger, key, e, base, inputs, deadline);
+            if (adopted) {
+                // Older entries of the same inputs (several interrupted ups in a row) are duplicates nobody holds.
+                duplicates = sweepLedger(ctx, ledger, key, same.slice(i + 1));
+                return adopted;
+            }
+        }
+        return await generate(ctx, inputs, base, deadline, start, { ledger, key, digest });
+    } finally {
+        await sweep;
+        await duplicates;
+    }
+}
+
+/** A new generation; with a ledger, its id is recorded the moment the vendor accepts it. */
+async function generate(
+    ctx: OperationContext, inputs: Props, base: Props, deadline: number, start: number,
+    record?: { ledger: Ledger; key: LedgerKey; digest: string },
+): Promise<{ id: string; outs: Props }> {
     const image = typeof inputs.imagePath === "string" ? imageFile(ctx.cwd, inputs.imagePath, inputs.imageDigest) : undefined;
     const { id } = await ctx.client.createVideo(
         {
@@ -101,12 +138,79 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         },
         deadline,
     );
+    // From here on the vendor holds a video: every failure must carry its id back to Pulumi, and
+    // until create returns, only the ledger knows it.
+    await record?.ledger.accepted(record.key, id, record.digest);
     ctx.log(`video ${id}: generation started (${String(inputs.style)})`);
-    // From here on the vendor holds a video: every failure must carry its id back to Pulumi.
-    const accepted: Props = { ...base, videoId: id, status: "processing", keyFingerprint: fingerprint };
+    const accepted: Props = { ...base, videoId: id, status: "processing", keyFingerprint: keyFingerprint(ctx.settings.token) };
     // The vendor started the generation before it answered: plan the checks from the answer (an
     // image upload can take seconds), so they never come later than the schedule says.
-    return { id, outs: await finish(ctx, id, accepted, inputs, deadline, ctx.clock.now(), true) };
+    return handOver(record, id, async () => ({ id, outs: await finish(ctx, id, accepted, inputs, deadline, ctx.clock.now(), true) }));
+}
+
+/**
+ * Resumes a video an interrupted create had started with the same inputs, if the vendor still has it;
+ * undefined (and the entry dropped) when the vendor no longer knows it.
+ */
+async function adoptFromLedger(
+    ctx: OperationContext, ledger: Ledger, key: LedgerKey, e: LedgerEntry, base: Props, inputs: Props, deadline: number,
+): Promise<{ id: string; outs: Props } | undefined> {
+    const id = e.videoId;
+    ledger.claim(id);
+    let status: VideoStatus | undefined;
+    try {
+        status = await ctx.client.getStatus(id, deadline);
+    } catch (err) {
+        if (err instanceof ImagineVideoNotFoundError) {
+            ctx.log(`video ${id}: in the ledger of accepted generations but gone on the vendor's side; the entry is dropped and a new generation starts`);
+            ledger.release(id);
+            await ledger.remove(key, id);
+            return undefined;
+        }
+        // Unknown for now: recorded as processing, and the wait below (or the next up) finds out.
+        status = undefined;
+    }
+    ctx.log(`video ${id}: adopted from the ledger of accepted generations (${status?.state ?? "status unknown"}): an interrupted \`pulumi up\` started it, so no new generation is made`);
+    const record = { ledger, key, digest: e.digest };
+    return handOver(record, id, async () => {
+        const recorded = { ...base, keyFingerprint: keyFingerprint(ctx.settings.token) };
+        const outs = status ? { ...recorded, ...statusOutputs(id, status) } : { ...recorded, videoId: id, status: "processing" };
+        if (status?.state === "failed") {
+            throw failedGeneration(id, outs, inputs);
+        }
+        return { id, outs: status?.state === "finished" ? outs : await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status?.createdAt)) };
+    });
+}
+
+/** Runs the rest of a create, then marks the entry as handed to the engine, whether it returned or threw. */
+async function handOver<T>(record: { ledger: Ledger; key: LedgerKey; digest: string } | undefined, id: string, rest: () => Promise<T>): Promise<T> {
+    try {
+        return await rest();
+    } finally {
+        await record?.ledger.handed(record.key, id, record.digest);
+    }
+}
+
+/**
+ * Deletes the videos of ledger entries no create will adopt (started by an interrupted create with
+ * inputs since changed). Never throws: a video that cannot be deleted now keeps its entry, and the next
+ * create or delete of the resource tries again.
+ */
+export async function sweepLedger(ctx: OperationContext, ledger: Ledger, key: LedgerKey, stale: LedgerEntry[]): Promise<void> {
+    await Promise.all(
+        stale.map(async (e) => {
+            ledger.claim(e.videoId);
+            try {
+                ctx.log(`video ${e.videoId}: started by an interrupted \`pulumi up\` with inputs since changed, and in no stack; deleting it`);
+                await deleteFromVendor(ctx, e.videoId, { identity: key });
+                ledger.release(e.videoId);
+                await ledger.remove(key, e.videoId);
+            } catch (err) {
+                ledger.release(e.videoId);
+                (ctx.warn ?? ctx.log)(`video ${e.videoId} (left by an interrupted \`pulumi up\`) could not be deleted: ${describeFailure(err)} It stays in the ledger; the next \`pulumi up\` or \`pulumi destroy\` of ${key.name} tries again.`);
+            }
+        }),
+    );
 }
 
 /** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
@@ -179,6 +283,18 @@ function otherKey(ctx: OperationContext, props: Props): string | undefined {
  * or found gone gets a receipt when `imagine:deletionLog` is set. `props` are the stored outputs.
  */
 export async function deleteVideo(ctx: OperationContext, id: string, props: Props = {}): Promise<void> {
+    await deleteFromVendor(ctx, id, props);
+    const identity = ledgerKeyOf(props.identity);
+    if (ctx.ledger && identity) {
+        await ctx.ledger.remove(identity, id);
+        // Videos an interrupted create of this resource left behind, never adopted: they go with it.
+        const left = (await ctx.ledger.find(identity)).filter((e) => e.state === "accepted");
+        await sweepLedger(ctx, ctx.ledger, identity, left);
+    }
+}
+
+/** The delete itself: sent (again, until verified), confirmed, and receipted. */
+async function deleteFromVendor(ctx: OperationContext, id: string, props: Props): Promise<void> {
     const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
     const mode = ctx.settings.verifyDeletes;
     const fileUrl = storedFileUrl(props);
@@ -317,14 +433,7 @@ async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Pr
     }
     const result = { ...outs, ...statusOutputs(id, status) };
     if (status.state === "failed") {
-        const reason = `the Imagine API reports that the generation failed: ${status.message ?? "no reason given"}.`;
-        throw new VideoPartialFailureError(
-            `video ${id}: ${reason} It is recorded in the stack: the next \`pulumi up\` replaces it with a new ` +
-                "generation, `pulumi destroy` deletes it.",
-            id,
-            withProvider(result),
-            [reason],
-        );
+        throw failedGeneration(id, result, inputs);
     }
     return result;
 }
@@ -337,6 +446,18 @@ export interface WaitPlan {
     style?: string;
     /** The start is exact (the wait follows the generation request): learn the time it takes. */
     learn?: boolean;
+}
+
+/** The partial failure of a generation the vendor reports as failed: recorded, replaced by the next up. */
+function failedGeneration(id: string, outs: Props, inputs: Props): VideoPartialFailureError {
+    const reason = `the Imagine API reports that the generation failed: ${outs.failureReason ?? "no reason given"}.`;
+    return new VideoPartialFailureError(
+        `video ${id}: ${reason} It is recorded in the stack: the next \`pulumi up\` replaces it with a new ` +
+            "generation, `pulumi destroy` deletes it.",
+        id,
+        { ...outs, __provider: inputs.__provider },
+        [reason],
+    );
 }
 
 /**

@@ -19,6 +19,12 @@ export interface ProviderSettings {
     deletionLog?: string;
     /** Whether an `http://` base URL to a host other than this machine is allowed (the token would travel in clear text). */
     allowInsecureHttp: boolean;
+    /** Redis for state shared across runners (the ledger of accepted generations); unset: local only. */
+    redisUrl?: string;
+    /** How long an entry of the ledger of accepted generations is kept, in days. */
+    ledgerDays: number;
+    /** The file ledger of accepted generations (used without Redis, or while it is down); relative to the program folder. */
+    ledgerPath: string;
 }
 
 /** `file`: the stored file URL (no API request), a status read when it cannot tell; `status`: a status read; `off`. */
@@ -49,6 +55,10 @@ export const SETTINGS = {
     verifyDeletes: { key: "imagine:verifyDeletes", env: "IMAGINE_VERIFY_DELETES", defaultValue: "file" },
     deletionLog: { key: "imagine:deletionLog", env: "IMAGINE_DELETION_LOG" },
     allowInsecureHttp: { key: "imagine:allowInsecureHttp", env: "IMAGINE_ALLOW_INSECURE_HTTP", defaultValue: false },
+    // The ledger of accepted generations (issue 14); imagine:redisUrl is shared with the request budget.
+    redisUrl: { key: "imagine:redisUrl", env: "IMAGINE_REDIS_URL" },
+    ledgerDays: { key: "imagine:ledgerDays", env: "IMAGINE_LEDGER_DAYS", defaultValue: 7, toMs: 1, unit: "days" },
+    ledgerPath: { key: "imagine:ledgerPath", env: "IMAGINE_LEDGER_PATH", defaultValue: ".imagine/ledger.jsonl" },
 } as const;
 
 /**
@@ -108,6 +118,9 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         verifyDeletes: readVerifyDeletes(read),
         deletionLog: read(SETTINGS.deletionLog)?.trim(),
         allowInsecureHttp,
+        redisUrl: readRedisUrl(read(SETTINGS.redisUrl)),
+        ledgerDays: readNumber(read, SETTINGS.ledgerDays),
+        ledgerPath: read(SETTINGS.ledgerPath) ?? SETTINGS.ledgerPath.defaultValue,
     };
     if (settings.maxPollMs < settings.minPollMs) {
         throw new ImagineConfigError(
@@ -167,6 +180,26 @@ function readBoolean(read: (s: { key: string; env: string }) => string | undefin
 function isLoopback(hostname: string): boolean {
     const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
     return h === "localhost" || h.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "::1" || h === "0:0:0:0:0:0:0:1";
+}
+
+/** A redis:// or rediss:// URL; the message never repeats it (it may hold a password). */
+function readRedisUrl(raw: string | undefined): string | undefined {
+    if (raw === undefined) {
+        return undefined;
+    }
+    let ok = false;
+    try {
+        ok = ["redis:", "rediss:"].includes(new URL(raw).protocol);
+    } catch {
+        ok = false;
+    }
+    if (!ok) {
+        throw new ImagineConfigError(
+            "imagine:redisUrl (or IMAGINE_REDIS_URL) is not a redis:// or rediss:// URL: set it to e.g. " +
+                "redis://127.0.0.1:6379, or unset it to keep the ledger in a local file.",
+        );
+    }
+    return raw;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -15,6 +15,8 @@ export interface DeploymentContext {
     stack: string;
     state: Checkpoint;
     config: Record<string, { value: string; secret?: boolean }>;
+    /** URNs to replace whatever their diff says (`pulumi up --replace <urn>`). */
+    replace?: Set<string>;
     save(): void;
     startProvider(): Promise<ProviderClient>;
 }

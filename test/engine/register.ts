@@ -147,6 +147,7 @@ export class RegisterHandler implements MonitorHandler {
         else if (diff.changes === "none") kind = "same";
         else kind = deepEqual(stripSecrets(old.inputs), stripSecrets(goal.inputs)) ? "same" : "update"; // DIFF_UNKNOWN: the engine diffs inputs
         if (kind === "same" && old.initErrors?.length) kind = "update"; // the engine retries a resource whose init failed
+        if (d.ctx.replace?.has(urn)) kind = "replace"; // `--replace`: after the diff, whatever it says
 
         if (kind === "same") {
             goal.id = old.id;

@@ -53,6 +53,7 @@ export interface OperationResult {
 export class EngineStack {
     private config: Record<string, ConfigValue>;
     private readonly passphrase: string;
+    private current?: { kill(all: boolean): Promise<void> };
 
     constructor(readonly opts: StackOptions) {
         this.config = { ...(opts.config ?? {}) };
@@ -63,8 +64,31 @@ export class EngineStack {
         this.config[key] = { ...v };
     }
 
-    up(o: { refresh?: boolean } = {}): Promise<OperationResult> {
-        return this.operation("up", o.refresh === true);
+    /**
+     * `pulumi up`; `refresh`: `--refresh`; `replace`: `--replace <urn>` for each URN (forces a replacement of
+     * resources that exist, create-before-delete unless the resource asks for delete-before-replace).
+     */
+    up(o: { refresh?: boolean; replace?: string[] } = {}): Promise<OperationResult> {
+        return this.operation("up", o.refresh === true, o.replace);
+    }
+
+    /**
+     * `kill -9` of the whole deployment in flight (the CLI, the program host and the provider host, as when a CI
+     * job is cancelled): both processes die, and the engine writes nothing more to the checkpoint. The
+     * operation's promise then settles with ok false. Resolves once the processes are gone.
+     */
+    async kill(): Promise<void> {
+        await this.current?.kill(true);
+    }
+
+    /** `kill -9` of the provider process only (the engine goes on, and sees its calls fail). */
+    async killProvider(): Promise<void> {
+        await this.current?.kill(false);
+    }
+
+    /** Whether an operation is in flight (one whose provider or program can be killed). */
+    get running(): boolean {
+        return this.current !== undefined;
     }
     preview(): Promise<OperationResult> {
         return this.operation("preview", false);
@@ -87,13 +111,14 @@ export class EngineStack {
         return decryptCheckpoint(raw, crypterFor(raw, this.passphrase));
     }
 
-    private async operation(kind: Kind, refreshFirst: boolean): Promise<OperationResult> {
+    private async operation(kind: Kind, refreshFirst: boolean, replace: string[] = []): Promise<OperationResult> {
         const programDir = path.resolve(this.opts.programDir);
         const raw = readRawCheckpoint(this.opts.statePath);
         const crypter = crypterFor(raw, this.passphrase);
         const state = decryptCheckpoint(raw, crypter);
         const engine = new EngineService();
         const children: Child[] = [];
+        const providers: Child[] = [];
         const providerScript = (() => {
             try {
                 return resolveFromProgram(programDir, "@pulumi/pulumi/cmd/dynamic-provider");
@@ -109,6 +134,7 @@ export class EngineStack {
             stack: this.opts.stackName,
             state,
             config: this.config,
+            replace: new Set(replace),
             save: () => {
                 if (!stopped) writeCheckpoint(this.opts.statePath, state, crypter);
             },
@@ -117,6 +143,7 @@ export class EngineStack {
                 const p = await ProviderClient.start(programDir, engineAddress(), { ...process.env, ...this.opts.env }, undefined, providerScript,
                     onOutput && ((line) => onOutput(line, "provider")));
                 children.push(p.child);
+                providers.push(p.child);
                 return p;
             },
         });
@@ -164,6 +191,16 @@ export class EngineStack {
             return deleteInReverseOrder(d, targets, this.opts.parallel);
         };
 
+        this.current = {
+            kill: async (all) => {
+                if (all) {
+                    // The engine dies with them: nothing more reaches the checkpoint.
+                    stopped = true;
+                    d.stopped = true;
+                }
+                await Promise.all((all ? children : providers).map((c) => c.stop()));
+            },
+        };
         let ok = false;
         try {
             const r = await Promise.race([work(), timedOut]);
@@ -172,6 +209,7 @@ export class EngineStack {
         } catch (e) {
             d.errors.push(errorText(e));
         } finally {
+            this.current = undefined;
             stopped = true;
             d.stopped = true;
             clearTimeout(timer);

@@ -27,10 +27,20 @@ export interface VideoSpec {
 export class VideoStack {
     readonly stack: EngineStack;
     readonly statePath: string;
-    constructor(readonly emulator: RunningEmulator, readonly dir: string, programDir: string, config: Record<string, string>, stackName = "test") {
-        this.statePath = path.join(dir, stackName === "test" ? "state.json" : `state-${stackName}.json`);
+    /** Optional: each line the program host or provider host writes, live (e.g. to kill on a progress line). */
+    onLine?: (line: string, source: "program" | "provider") => void;
+    constructor(
+        readonly emulator: RunningEmulator,
+        readonly dir: string,
+        programDir: string,
+        config: Record<string, string>,
+        stackName = "test",
+        statePath = path.join(dir, stackName === "test" ? "state.json" : `state-${stackName}.json`),
+    ) {
+        this.statePath = statePath;
         this.stack = new EngineStack({
             programDir,
+            onOutput: (line, source) => this.onLine?.(line, source),
             // Like the CLI: the project is the `name` of the program's Pulumi.yaml.
             projectName: /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(programDir, "Pulumi.yaml"), "utf8"))![1],
             stackName,
@@ -48,6 +58,8 @@ export class VideoStack {
                 "imagine:minPollSeconds": { value: "0.1" },
                 "imagine:maxPollSeconds": { value: "0.3" },
                 "imagine:deleteTimeoutMinutes": { value: "0.5" },
+                // The ledger of accepted generations in this stack's temp folder, not in the shared fixture folder.
+                "imagine:ledgerPath": { value: path.join(dir, "ledger.jsonl") },
                 ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v }])),
             },
         });

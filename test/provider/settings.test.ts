@@ -8,7 +8,8 @@ const fromConfig = (c: Record<string, string>) => (k: string) => c[k];
 describe("resolveSettings", () => {
     it("reads stack config first, then the environment, then defaults", () => {
         const s = resolveSettings(fromConfig({ "imagine:apiToken": TOKEN }), { IMAGINE_BASE_URL: "http://127.0.0.1:9/", IMAGINE_MIN_POLL_SECONDS: "0.5" });
-        expect(s).toEqual({ token: TOKEN, baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 30000, minPollMs: 500, maxPollMs: 60000, deleteTimeoutMs: 1200000, requestsPerMinute: 50, expectedMs: 720000, verifyDeletes: "file", allowInsecureHttp: false });
+        expect(s).toEqual({ token: TOKEN, baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 30000, minPollMs: 500, maxPollMs: 60000, deleteTimeoutMs: 1200000, requestsPerMinute: 50, expectedMs: 720000, verifyDeletes: "file", allowInsecureHttp: false,
+            redisUrl: undefined, ledgerDays: 7, ledgerPath: ".imagine/ledger.jsonl" });
         expect(resolveSettings(fromConfig({}), { IMAGINE_API_TOKEN: "vk-env" }).token).toBe("vk-env");
         expect(resolveSettings(fromConfig({ "imagine:apiToken": "vk-cfg" }), { IMAGINE_API_TOKEN: "vk-env" }).token).toBe("vk-cfg");
         expect(resolveSettings(fromConfig({ "imagine:apiToken": "vk-x" }), {}).baseUrl).toBe("https://api.vyro.ai");
@@ -37,6 +38,8 @@ describe("resolveSettings", () => {
         [{ "imagine:minPollSeconds": "0" }, "imagine:minPollSeconds"],
         [{ "imagine:requestTimeoutSeconds": "abc" }, "imagine:requestTimeoutSeconds"],
         [{ "imagine:minPollSeconds": "10", "imagine:maxPollSeconds": "5" }, "imagine:maxPollSeconds"],
+        [{ "imagine:ledgerDays": "0" }, "imagine:ledgerDays"],
+        [{ "imagine:redisUrl": "http://127.0.0.1:6379" }, "imagine:redisUrl"],
     ])("rejects %j naming the key", (config, key) => {
         expect(() => resolveSettings(fromConfig({ "imagine:apiToken": TOKEN, ...config }), {})).toThrow(key);
     });
@@ -56,5 +59,18 @@ describe("resolveSettings", () => {
             /imagine:verifyDeletes \(or IMAGINE_VERIFY_DELETES\) is "yes": it must be one of file, status, off/,
         );
         expect(() => resolveSettings(fromConfig({ "imagine:apiToken": TOKEN }), { IMAGINE_VERIFY_DELETES: "files" })).toThrow(ImagineConfigError);
+    });
+
+    it("reads the ledger settings; a bad Redis URL is refused without repeating it (it may hold a password)", () => {
+        const s = resolveSettings(fromConfig({ "imagine:apiToken": TOKEN, "imagine:redisUrl": "redis://:pw@127.0.0.1:6379/2" }), { IMAGINE_LEDGER_DAYS: "1.5", IMAGINE_LEDGER_PATH: "state/ledger.jsonl" });
+        expect([s.redisUrl, s.ledgerDays, s.ledgerPath]).toEqual(["redis://:pw@127.0.0.1:6379/2", 1.5, "state/ledger.jsonl"]);
+        let message = "";
+        try {
+            resolveSettings(fromConfig({ "imagine:apiToken": TOKEN, "imagine:redisUrl": "tcp://:s3cret@host" }), {});
+        } catch (e) {
+            message = (e as Error).message;
+        }
+        expect(message).toContain("imagine:redisUrl");
+        expect(message).not.toContain("s3cret");
     });
 });

@@ -1,0 +1,205 @@
+/**
+ * The ledger of accepted generations through the engine stand-in (real program host, real provider
+ * host) against the emulator: a `pulumi up` killed with -9 (program host and provider host) right after
+ * the vendor accepted a generation, then `up` again, on the same machine (file ledger in the program
+ * folder) and on a fresh copy of the program folder sharing only the state and a real Redis; a prompt
+ * changed after the interruption; `--replace`; a corrupt and an unusable ledger file. Scenarios share
+ * operations where they can: each `up` starts a program host and a provider host.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import Redis from "ioredis";
+import { startEmulator, RunningEmulator } from "../../emulator";
+import { OperationResult } from "../engine";
+import { startRedisServer } from "../redis-server";
+import { countRequests } from "../provider/harness";
+import { expectOk, FIXTURE, opsOf, TOKEN, VideoSpec, VideoStack } from "./stack-harness";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const GENERATIONS = /POST \/v2\/video\/(text|image)-to-video/;
+
+let dir: string;
+let emulator: RunningEmulator;
+beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-ledger-"));
+    // A generation takes 720 emulated seconds: 6 s at 120x, long enough to kill the up while it waits.
+    emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [TOKEN], processingSeconds: 720, clockSpeed: 120 });
+});
+afterEach(async () => {
+    await emulator.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of the videos program in its own folder (as a CI runner checks it out), with the repo's node_modules. */
+function programCopy(name: string): string {
+    const p = path.join(dir, name);
+    fs.mkdirSync(p);
+    for (const f of ["Pulumi.yaml", "index.ts"]) fs.copyFileSync(path.join(FIXTURE, f), path.join(p, f));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(p, "node_modules"), "dir");
+    return p;
+}
+
+/** A stack of `videos` run from `programDir`, its state in the shared temp folder; the ledger where the settings say. */
+function stackIn(programDir: string, videos: VideoSpec[], config: Record<string, string> = {}): VideoStack {
+    // "" unsets the harness's ledger path: the default, .imagine/ledger.jsonl in the program folder.
+    const s = new VideoStack(emulator, dir, programDir, { "imagine:ledgerPath": "", ...config }, "test", path.join(dir, "state.json"));
+    s.setVideos(videos);
+    return s;
+}
+
+/** `up`, killed with -9 (program host, provider host, engine) once `n` generations have started. */
+async function upKilledAfterAcceptance(s: VideoStack, n = 1): Promise<OperationResult> {
+    let started = 0;
+    let kill: Promise<void> | undefined;
+    s.onLine = (line) => {
+        if (/generation started/.test(line) && ++started === n) kill = s.stack.kill();
+    };
+    const r = await s.stack.up();
+    await kill;
+    s.onLine = undefined;
+    expect(started).toBe(n);
+    expect(r.ok).toBe(false);
+    return r;
+}
+
+const generations = async () => countRequests(await emulator.stats(), GENERATIONS, "200");
+const output = (r: OperationResult) => r.stdout + r.stderr + JSON.stringify(r.diagnostics);
+const ledgerFile = (programDir: string) => path.join(programDir, ".imagine", "ledger.jsonl");
+
+it("an up killed after acceptance, then up again on the same machine: one video, adopted and recorded; corrupt lines are reported and skipped; --replace then never adopts; destroy leaves nothing", async () => {
+    const prog = programCopy("program");
+    // A ledger someone damaged: garbage lines, reported and skipped; the entries after them still count.
+    fs.mkdirSync(path.join(prog, ".imagine"));
+    fs.writeFileSync(ledgerFile(prog), "this is not json\n{\"op\":\"put\"}\n");
+    const s = stackIn(prog, [{ name: "clip", prompt: "a lighthouse in a storm", style: "kling-1.0-pro" }]);
+    await upKilledAfterAcceptance(s);
+    expect(s.videos()).toEqual([]); // the engine never learned the id
+    expect((await emulator.stats()).videosStored).toBe(1);
+    const ledger = fs.readFileSync(ledgerFile(prog), "utf8");
+    expect(ledger).toMatch(/"state":"accepted"/);
+    expect(ledger).not.toContain(TOKEN);
+    expect(ledger).not.toMatch(/https?:/);
+    fs.appendFileSync(ledgerFile(prog), '{"op":"put","key":{"proj'); // and a write cut short
+
+    const r = expectOk(await s.stack.up());
+    const text = output(r);
+    expect(text).toContain("adopted from the ledger");
+    expect(text).toContain("line 1 is not a ledger entry (corrupt)");
+    expect(text).toContain("line 2 is not a ledger entry (corrupt)");
+    expect(text).toMatch(/line 4 is not a ledger entry \(cut short/);
+    expect(await generations()).toBe(1);
+    const [video] = s.videos();
+    expect(video.outputs.status).toBe("finished");
+    expect(await s.vendorStatus(video.id!)).toBe(200);
+    expect((await emulator.stats()).videosStored).toBe(1);
+    // Handed to the engine moments ago: still in the ledger, but a replacement must not take it.
+    expect(fs.readFileSync(ledgerFile(prog), "utf8")).toContain(`"videoId":"${video.id}","digest"`);
+
+    emulator.configure({ clockSpeed: 1440 });
+    const replaced = expectOk(await s.stack.up({ replace: [video.urn] }));
+    expect(replaced.steps.filter((x) => x.name === "clip").map((x) => x.op)).toEqual(expect.arrayContaining(["create-replacement", "delete-replaced"]));
+    expect(output(replaced)).not.toContain("adopted from the ledger");
+    const [replacement] = s.videos();
+    expect(replacement.id).not.toBe(video.id);
+    expect(await generations()).toBe(2);
+    expect(await s.vendorStatus(video.id!)).toBe(404);
+
+    expectOk(await s.stack.destroy());
+    expect(s.videos()).toEqual([]);
+    expect((await emulator.stats()).videosStored).toBe(0);
+    expect(await generations()).toBe(2);
+}, 180_000);
+
+it("the second up on a fresh copy of the program folder, sharing only the state and Redis, adopts the video", async () => {
+    const redis = await startRedisServer();
+    try {
+        const videos = [{ name: "clip", prompt: "a harbour at dusk", style: "kling-1.0-pro" }, { name: "other", prompt: "a forest", style: "fast-svd" }];
+        const lost = programCopy("lost-runner");
+        await upKilledAfterAcceptance(stackIn(lost, videos, { "imagine:redisUrl": redis.url }), 2);
+        expect((await emulator.stats()).videosStored).toBe(2);
+        expect(fs.existsSync(ledgerFile(lost))).toBe(false); // the entries went to Redis
+        const client = new Redis(redis.url);
+        const ledgerKeys = () => client.keys("imagine:ledger:*");
+        try {
+            expect((await ledgerKeys()).sort()).toEqual(["imagine:ledger:videos:test:clip", "imagine:ledger:videos:test:other"]);
+            const entry = Object.values(await client.hgetall("imagine:ledger:videos:test:clip"))[0];
+            expect(JSON.parse(entry)).toMatchObject({ state: "accepted", key: { project: "videos", stack: "test", name: "clip" } });
+            expect(entry).not.toContain(TOKEN);
+            expect(await client.pttl("imagine:ledger:videos:test:clip")).toBeGreaterThan(6 * 86_400_000);
+
+            const fresh = programCopy("fresh-runner");
+            const s = stackIn(fresh, videos, { "imagine:redisUrl": redis.url });
+            const r = expectOk(await s.stack.up());
+            expect(output(r).match(/adopted from the ledger/g)).toHaveLength(2);
+            expect(await generations()).toBe(2);
+            expect(s.videos().map((v) => v.outputs.status)).toEqual(["finished", "finished"]);
+
+            expectOk(await s.stack.destroy());
+            expect((await emulator.stats()).videosStored).toBe(0);
+            expect(await generations()).toBe(2);
+            expect(await ledgerKeys()).toEqual([]);
+        } finally {
+            client.disconnect();
+        }
+    } finally {
+        await redis.stop();
+    }
+}, 120_000);
+
+it("a prompt changed after the interruption: a new video is made and the interrupted one is deleted, not leaked", async () => {
+    const prog = programCopy("program");
+    const s = stackIn(prog, [{ name: "clip", prompt: "first idea", style: "kling-1.0-pro" }]);
+    await upKilledAfterAcceptance(s);
+    const firstId = /"videoId":"([^"]+)"/.exec(fs.readFileSync(ledgerFile(prog), "utf8"))![1];
+
+    emulator.configure({ clockSpeed: 1440 });
+    s.setVideos([{ name: "clip", prompt: "second idea", style: "kling-1.0-pro" }]);
+    const r = expectOk(await s.stack.up());
+    expect(output(r)).not.toContain("adopted from the ledger");
+    expect(output(r)).toContain(`video ${firstId}: started by an interrupted`);
+    expect(await generations()).toBe(2);
+    const [video] = s.videos();
+    expect(video.id).not.toBe(firstId);
+    expect(await s.vendorStatus(firstId)).toBe(404);
+    expect((await emulator.stats()).videosStored).toBe(1);
+
+    expectOk(await s.stack.destroy());
+    expect((await emulator.stats()).videosStored).toBe(0);
+}, 120_000);
+
+it("an unusable ledger (its path is a folder) is reported and never fails up or destroy", async () => {
+    const prog = programCopy("program");
+    fs.mkdirSync(path.join(prog, ".imagine", "ledger.jsonl"), { recursive: true });
+    emulator.configure({ clockSpeed: 1440 });
+    const s = stackIn(prog, [{ name: "clip", prompt: "a quiet street", style: "fast-svd" }]);
+    const up = expectOk(await s.stack.up());
+    expect(output(up)).toMatch(/the ledger file \.imagine\/ledger\.jsonl could not be read \(EISDIR\)/);
+    expect(output(up)).toMatch(/could not be written \(EISDIR\)/);
+    expect(s.videos()).toHaveLength(1);
+    expect(opsOf(up)).toEqual(["create clip"]);
+    expectOk(await s.stack.destroy());
+    expect((await emulator.stats()).videosStored).toBe(0);
+}, 120_000);
+
+it("Redis down: the ledger falls back to the file with a warning, and the next up still adopts", async () => {
+    const redis = await startRedisServer();
+    try {
+        redis.kill9();
+        const prog = programCopy("program");
+        const s = stackIn(prog, [{ name: "clip", prompt: "a snowy pass", style: "kling-1.0-pro" }], { "imagine:redisUrl": redis.url });
+        await upKilledAfterAcceptance(s);
+        expect(fs.readFileSync(ledgerFile(prog), "utf8")).toMatch(/"state":"accepted"/);
+
+        emulator.configure({ clockSpeed: 1440 });
+        const r = expectOk(await s.stack.up());
+        expect(output(r)).toMatch(/Redis \(imagine:redisUrl\) is unavailable/);
+        expect(output(r)).toContain("adopted from the ledger");
+        expect(output(r)).not.toContain(redis.url);
+        expect(await generations()).toBe(1);
+        expectOk(await s.stack.destroy());
+        expect((await emulator.stats()).videosStored).toBe(0);
+    } finally {
+        await redis.stop();
+    }
+}, 120_000);
