@@ -26,7 +26,7 @@ const nodeGlobals = {
 
 export default defineConfig(
     {
-        ignores: ["dist/", "node_modules/", "**/node_modules/", ".emulator-data/", "scratch/", "coverage/"],
+        ignores: ["dist/", "**/dist/", "node_modules/", "**/node_modules/", ".emulator-data/", "scratch/", "coverage/"],
     },
     js.configs.recommended,
     {

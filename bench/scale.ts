@@ -271,7 +271,7 @@ async function main() {
     for (const [name, figures] of Object.entries(results)) {
         const mark = name in met ? (met[name] ? "  [target met]" : "  [TARGET MISSED]") : "";
         const rows = Array.isArray(figures) ? (figures as Record<string, unknown>[]) : [figures as Record<string, unknown>];
-        rows.forEach((row, i) => console.log(`${(i === 0 ? name : "").padEnd(18)} ${Object.entries(row).map(([k, v]) => `${k}=${v}`).join("  ")}${i === 0 ? mark : ""}`));
+        rows.forEach((row, i) => console.log(`${(i === 0 ? name : "").padEnd(18)} ${Object.entries(row).map(([k, v]) => `${k}=${String(v)}`).join("  ")}${i === 0 ? mark : ""}`));
     }
     console.log(`\nwritten to ${OUT} (${report.size} size, ${report.seconds} s, ${report.machine.cpus} cores, ${report.machine.node})`);
 }

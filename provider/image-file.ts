@@ -45,7 +45,7 @@ export async function openImageForUpload(image: ImageFile): Promise<Blob> {
     }
     const hash = createHash("sha256");
     try {
-        for await (const chunk of file.stream()) {
+        for await (const chunk of file.stream() as AsyncIterable<Uint8Array>) {
             hash.update(chunk);
         }
     } catch {

@@ -401,7 +401,7 @@ function refuseOtherKeysNotFound(ctx: OperationContext, id: string, props: Props
     if (other) {
         throw new ImagineOtherKeyError(
             `video ${id}: the Imagine API says it does not exist, but ${other}. It stays in the stack. Set imagine:apiToken ` +
-                `(or IMAGINE_API_TOKEN) to the key with fingerprint ${props.keyFingerprint} and run the command again (${FINGERPRINT_HOWTO}). ` +
+                `(or IMAGINE_API_TOKEN) to the key with fingerprint ${String(props.keyFingerprint)} and run the command again (${FINGERPRINT_HOWTO}). ` +
                 "If that key no longer exists and the video is gone, remove it from the stack with `pulumi state delete <urn>`.",
             { httpStatus: 404 },
         );
@@ -450,7 +450,7 @@ export interface WaitPlan {
 
 /** The partial failure of a generation the vendor reports as failed: recorded, replaced by the next up. */
 function failedGeneration(id: string, outs: Props, inputs: Props): VideoPartialFailureError {
-    const reason = `the Imagine API reports that the generation failed: ${outs.failureReason ?? "no reason given"}.`;
+    const reason = `the Imagine API reports that the generation failed: ${typeof outs.failureReason === "string" ? outs.failureReason : "no reason given"}.`;
     return new VideoPartialFailureError(
         `video ${id}: ${reason} It is recorded in the stack: the next \`pulumi up\` replaces it with a new ` +
             "generation, `pulumi destroy` deletes it.",

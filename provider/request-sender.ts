@@ -167,7 +167,8 @@ export class RequestSender {
 
     /** Builds our error from an axios failure without keeping the axios error (it holds the headers). */
     private connectionError(e: unknown, operation: string): ImagineConnectionError {
-        const code = String((e as { code?: unknown }).code ?? (e as { cause?: { code?: unknown } }).cause?.code ?? "");
+        const raw = (e as { code?: unknown }).code ?? (e as { cause?: { code?: unknown } }).cause?.code;
+        const code = typeof raw === "string" ? raw : "";
         const reason = excerpt((e as { message?: string }).message ?? String(e), (t) => this.redact(t), 200);
         const timedOut = code === "ECONNABORTED" || code === "ETIMEDOUT";
         const via = this.proxy ? ` through the proxy ${this.proxy}` : "";

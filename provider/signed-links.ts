@@ -15,8 +15,8 @@ const LINK_KEYS = ["videoUrl", "thumbnailUrl"] as const;
 export function keepValidLinks(stored: Record<string, unknown>, fresh: Record<string, unknown>, nowMs: number): Record<string, string | undefined> {
     const out: Record<string, string | undefined> = {};
     for (const k of LINK_KEYS) {
-        const now = typeof fresh[k] === "string" ? (fresh[k] as string) : undefined;
-        const old = typeof stored[k] === "string" ? (stored[k] as string) : undefined;
+        const now = typeof fresh[k] === "string" ? (fresh[k]) : undefined;
+        const old = typeof stored[k] === "string" ? (stored[k]) : undefined;
         out[k] = now !== undefined && old !== undefined && sameFile(old, now) && stillGood(old, nowMs) ? old : now;
     }
     return out;

@@ -37,7 +37,7 @@ export async function startRedisServer(): Promise<RedisServer> {
             proc = p;
             let out = "";
             const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10000);
-            p.stdout!.setEncoding("utf8").on("data", (d: string) => {
+            p.stdout.setEncoding("utf8").on("data", (d: string) => {
                 out += d;
                 if (out.includes("Ready to accept connections")) {
                     clearTimeout(timer);

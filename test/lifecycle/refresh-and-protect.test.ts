@@ -10,7 +10,7 @@ jest.setTimeout(120_000);
 const refreshSteps = (r: { steps: { op: string; name: string; changed?: boolean }[] }) =>
     r.steps.filter((s) => s.op === "refresh").map((s) => ({ name: s.name, changed: s.changed }));
 /** The plain value of an output (secrets are `{<sig>: ..., value}` in the decrypted checkpoint). */
-const plain = (x: unknown) => (typeof x === "object" && x !== null && "value" in x ? (x as { value: unknown }).value : x);
+const plain = (x: unknown) => (typeof x === "object" && x !== null && "value" in x ? (x).value : x);
 const urlsOf = (s: VideoStack) => s.videos().map((v) => [plain(v.outputs.videoUrl), plain(v.outputs.thumbnailUrl)]);
 
 describe("refresh of unchanged videos (links valid for an hour)", () => {

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { injectionFindings } from "./script-injection";
 
@@ -50,7 +51,7 @@ describe.each(files.map((f) => [path.relative(ROOT, f), f]))("%s", (_name, file)
 
 describe("the checks catch what they are for", () => {
     it("action-validator rejects a step with an unknown key", () => {
-        const bad = path.join(fs.mkdtempSync(path.join(require("os").tmpdir(), "workflow-")), "bad.yml");
+        const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "workflow-")), "bad.yml");
         fs.writeFileSync(bad, "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n        bogus: 1\n");
         const r = validate(bad);
         fs.rmSync(path.dirname(bad), { recursive: true, force: true });
