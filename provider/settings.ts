@@ -12,6 +12,11 @@ export interface ProviderSettings {
     requestsPerMinute: number;
     /** When a generation is expected to end; polling is planned around it. */
     expectedMs: number;
+    /**
+     * Redis holding the key's request budget for every provider process using it (then
+     * `requestsPerMinute` is the fleet's total). A secret: it may carry a password.
+     */
+    redisUrl?: string;
 }
 
 /** Reads one stack config value, e.g. `imagine:apiToken`; undefined when unset. */
@@ -35,6 +40,7 @@ export const SETTINGS = {
     deleteTimeout: { key: "imagine:deleteTimeoutMinutes", env: "IMAGINE_DELETE_TIMEOUT_MINUTES", defaultValue: 20, toMs: 60000, unit: "minutes" },
     requestsPerMinute: { key: "imagine:requestsPerMinute", env: "IMAGINE_REQUESTS_PER_MINUTE", defaultValue: 50, toMs: 1, unit: "requests a minute" },
     expected: { key: "imagine:expectedMinutes", env: "IMAGINE_EXPECTED_MINUTES", defaultValue: 12, toMs: 60000, unit: "minutes" },
+    redisUrl: { key: "imagine:redisUrl", env: "IMAGINE_REDIS_URL" },
 } as const;
 
 /**
@@ -89,7 +95,41 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
                 `(${settings.minPollMs / 1000}). Set the maximum at or above the minimum.`,
         );
     }
+    const redisUrl = read(SETTINGS.redisUrl);
+    if (redisUrl !== undefined) {
+        settings.redisUrl = checkRedisUrl(redisUrl.trim());
+    }
     return settings;
+}
+
+/**
+ * A redis:// or rediss:// URL with a host, and a database number if it names one. The message
+ * never shows the value: it may hold a password.
+ */
+function checkRedisUrl(url: string): string {
+    let u: URL | undefined;
+    try {
+        u = new URL(url);
+    } catch {
+        u = undefined;
+    }
+    const problem = !u
+        ? "is not a URL"
+        : u.protocol !== "redis:" && u.protocol !== "rediss:"
+          ? `has the scheme "${u.protocol}", not redis: or rediss:`
+          : !u.hostname
+            ? "names no host"
+            : !/^(\/\d*)?$/.test(u.pathname)
+              ? "names a database that is not a number"
+              : undefined;
+    if (problem) {
+        throw new ImagineConfigError(
+            `imagine:redisUrl (or IMAGINE_REDIS_URL) ${problem} (value not shown: it may hold a password). Set it ` +
+                "with `pulumi config set --secret imagine:redisUrl redis://:PASSWORD@HOST:6379/0` (rediss:// for TLS), " +
+                "or unset it to give each provider process its own request budget.",
+        );
+    }
+    return url;
 }
 
 function readNumber(read: (s: { key: string; env: string }) => string | undefined, s: NumberSetting): number {

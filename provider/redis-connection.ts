@@ -1,0 +1,111 @@
+/**
+ * The one ioredis client per Redis URL in this process, for everything that keeps shared state in
+ * Redis (the request budget of an API key, ...). Built so that Redis is never a new way to fail:
+ * no offline queue (a command fails at once while disconnected), a short command timeout,
+ * reconnection in the background (the process rejoins when Redis is back), and one warning line
+ * per outage. The URL's password never appears in a message.
+ */
+import Redis from "ioredis";
+
+/** How long one Redis command may take before its caller goes on without Redis (real ms). */
+export const COMMAND_TIMEOUT_MS = 1000;
+/** How long connecting may take before the attempt counts as failed (real ms). */
+export const CONNECT_TIMEOUT_MS = 2000;
+
+type Warn = (msg: string) => void;
+
+const clients = new Map<string, { client: Redis; warns: Set<Warn> }>();
+
+/**
+ * The process's client for `url`, created (and connecting) on first use. `warn` hears one line when
+ * Redis becomes unreachable and one when it answers again.
+ */
+export function sharedRedis(url: string, warn: Warn): Redis {
+    let entry = clients.get(url);
+    if (!entry) {
+        const warns = new Set<Warn>();
+        entry = { client: connectRedis(url, (m) => warns.forEach((w) => w(m))), warns };
+        clients.set(url, entry);
+    }
+    entry.warns.add(warn);
+    return entry.client;
+}
+
+/** Disconnects every shared client (scripts and tests that must exit; a provider process just ends). */
+export async function closeSharedRedis(): Promise<void> {
+    const all = [...clients.values()];
+    clients.clear();
+    await Promise.all(all.map(({ client }) => disconnect(client)));
+}
+
+/** Ends one client without waiting for Redis (it may be gone). */
+export async function disconnect(client: Redis): Promise<void> {
+    client.disconnect(false);
+    await new Promise<void>((resolve) => (client.status === "end" ? resolve() : client.once("end", () => resolve())));
+}
+
+/**
+ * A new client for `url` (not shared): what sharedRedis holds, and what a benchmark of several
+ * provider instances in one process gives each instance.
+ */
+export function connectRedis(url: string, warn: Warn): Redis {
+    const shown = redisUrlForDisplay(url);
+    const client = new Redis(url, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        commandTimeout: COMMAND_TIMEOUT_MS,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        maxRetriesPerRequest: 0,
+        // Reconnect forever in the background, at most every 2 s.
+        retryStrategy: (times: number) => Math.min(250 * times, 2000),
+    });
+    let down = false;
+    const lost = (why: string) => {
+        if (!down) {
+            down = true;
+            warn(`Redis at ${shown} is unreachable (${why}); going on without it until it answers again.`);
+        }
+    };
+    client.on("error", (e: Error & { code?: string }) => lost(e.code ?? redactUrl(e.message, url)));
+    client.on("close", () => {
+        if (client.status !== "end") {
+            lost("connection closed");
+        }
+    });
+    client.on("ready", () => {
+        // The connection alone never keeps a process alive: the provider host decides when it ends.
+        client.stream?.unref?.();
+        if (down) {
+            down = false;
+            warn(`Redis at ${shown} answers again.`);
+        }
+    });
+    client.connect().catch(() => undefined); // failures arrive as "error" events
+    return client;
+}
+
+/** The URL as it may be shown: scheme, host, port and database, never the user or the password. */
+export function redisUrlForDisplay(url: string): string {
+    try {
+        const u = new URL(url);
+        return `${u.protocol}//${u.host}${u.pathname && u.pathname !== "/" ? u.pathname : ""}`;
+    } catch {
+        return "(the configured Redis URL)";
+    }
+}
+
+/** Removes the URL and its password from a message that came from the Redis client. */
+export function redactUrl(text: string, url: string): string {
+    let out = text.split(url).join(redisUrlForDisplay(url));
+    try {
+        const raw = new URL(url).password;
+        for (const password of [raw, decodeURIComponent(raw)]) {
+            if (password) {
+                out = out.split(password).join("[redacted]");
+            }
+        }
+    } catch {
+        // not a URL: nothing more to take out
+    }
+    return out;
+}
