@@ -1,11 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import type Redis from "ioredis";
 import { RequestBudget } from "./budget";
 import { ImagineClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { diffVideo } from "./diff";
+import { FleetWaits } from "./fleet-waits";
 import { checkInputs } from "./inputs";
 import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "./operations";
+import { RedisBucket } from "./redis-budget";
+import { redisUrlForDisplay, sharedRedis } from "./redis-connection";
 import { RequestSender } from "./request-sender";
 import { BackoffPolicy } from "./retry";
 import { ConfigGetter, ProviderSettings, resolveSettings } from "./settings";
@@ -29,9 +33,13 @@ export interface HandlerDependencies {
     backoff?: BackoffPolicy;
     random?: () => number;
     log?: (message: string) => void;
+    /** Warnings (Redis unreachable or slow); defaults to `log` when given, else pulumi.log.warn. */
+    warn?: (message: string) => void;
     env?: NodeJS.ProcessEnv;
     /** Where relative image paths resolve: the program folder (the provider process's cwd). */
     cwd?: () => string;
+    /** The Redis client for `imagine:redisUrl` (default: the process's shared one for that URL). */
+    redis?: (url: string, warn: (message: string) => void) => Redis;
 }
 
 /**
@@ -41,16 +49,34 @@ export interface HandlerDependencies {
 export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     const clock = deps.clock ?? systemClock;
     const log = deps.log ?? ((m: string) => pulumi.log.info(m));
+    const warn = deps.warn ?? deps.log ?? ((m: string) => pulumi.log.warn(m));
     const cwd = deps.cwd ?? (() => process.cwd());
     let getConfig: ConfigGetter = () => undefined;
     let context: { key: string; ctx: OperationContext } | undefined;
-    /** One budget and one count of waits per API key and rate, for the life of the process. */
+    /**
+     * One budget and one count of waits per API key, rate and Redis, for the life of the process.
+     * With `imagine:redisUrl`, both are shared with every process using the key (see RedisBucket).
+     */
     const perKey = new Map<string, { budget: RequestBudget; waits: { inFlight: number } }>();
     const shared = (settings: ProviderSettings) => {
-        const k = `${createHash("sha256").update(settings.token).digest("hex")}/${settings.requestsPerMinute}`;
+        const hash = (s: string) => createHash("sha256").update(s).digest("hex");
+        const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
         let entry = perKey.get(k);
         if (!entry) {
-            entry = { budget: new RequestBudget(settings.requestsPerMinute, clock), waits: { inFlight: 0 } };
+            const url = settings.redisUrl;
+            const bucket = url
+                ? new RedisBucket({
+                      redis: (deps.redis ?? sharedRedis)(url, warn),
+                      token: settings.token,
+                      requestsPerMinute: settings.requestsPerMinute,
+                      warn,
+                      where: redisUrlForDisplay(url),
+                  })
+                : undefined;
+            entry = {
+                budget: new RequestBudget(settings.requestsPerMinute, clock, bucket),
+                waits: bucket ? new FleetWaits(clock, (n, now, lease) => bucket.syncWaits(n, now, lease)) : { inFlight: 0 },
+            };
             perKey.set(k, entry);
         }
         return entry;

@@ -1,0 +1,61 @@
+/**
+ * The count of videos being waited for with one API key, across the fleet of provider processes
+ * sharing a Redis budget. Polling reads `inFlight` (and waits add and remove themselves with
+ * `inFlight++` / `inFlight--`, as they do on the plain process-wide counter): reading gives this
+ * process's waits plus the others' as last heard from Redis; writing changes this process's count,
+ * which a background loop reports while there is anything to report. Without Redis, the others
+ * count as none.
+ */
+import { Clock } from "./clock";
+
+/** How often (clock ms) a process with waits renews its count in Redis. */
+export const WAITS_HEARTBEAT_MS = 5000;
+/** A count not renewed for this long (clock ms) is dropped: its process is gone. */
+export const WAITS_LEASE_MS = 4 * WAITS_HEARTBEAT_MS;
+
+/** Reports this process's count; resolves the fleet's total, or undefined when Redis cannot say. */
+export type WaitsSync = (localCount: number, now: number, leaseMs: number) => Promise<number | undefined>;
+
+export class FleetWaits {
+    private local = 0;
+    private others = 0;
+    private syncing = false;
+
+    constructor(private readonly clock: Clock, private readonly sync: WaitsSync) {}
+
+    /** Videos being waited for across the fleet (this process's included). */
+    get inFlight(): number {
+        return this.local + this.others;
+    }
+
+    /** Changes this process's count by the difference to the fleet total read before. */
+    set inFlight(value: number) {
+        this.local = Math.max(0, this.local + (value - this.inFlight));
+        void this.report();
+    }
+
+    /** This process's own waits. */
+    get localInFlight(): number {
+        return this.local;
+    }
+
+    private async report(): Promise<void> {
+        if (this.syncing) {
+            return;
+        }
+        this.syncing = true;
+        try {
+            for (;;) {
+                const sent = this.local;
+                const total = await this.sync(sent, this.clock.now(), WAITS_LEASE_MS).catch(() => undefined);
+                this.others = total === undefined ? 0 : Math.max(0, total - sent);
+                if (sent === 0 && this.local === 0) {
+                    return;
+                }
+                await this.clock.sleep(WAITS_HEARTBEAT_MS);
+            }
+        } finally {
+            this.syncing = false;
+        }
+    }
+}
