@@ -38,10 +38,22 @@ export async function closeSharedRedis(): Promise<void> {
     await Promise.all(all.map(({ client }) => disconnect(client)));
 }
 
-/** Ends one client without waiting for Redis (it may be gone). */
+/** Ends one client without waiting for Redis (it may be gone); resolves once it is closed, or after 1 s. */
 export async function disconnect(client: Redis): Promise<void> {
+    // A client between reconnection attempts has no connection left to close: no "end" follows.
+    const waiting = client.status === "reconnecting" || client.status === "end";
     client.disconnect(false);
-    await new Promise<void>((resolve) => (client.status === "end" ? resolve() : client.once("end", () => resolve())));
+    if (waiting || client.status === "end") {
+        return;
+    }
+    await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        timer.unref();
+        client.once("end", () => {
+            clearTimeout(timer);
+            resolve();
+        });
+    });
 }
 
 /**
