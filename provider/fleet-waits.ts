@@ -19,7 +19,9 @@ export type WaitsSync = (localCount: number, now: number, leaseMs: number) => Pr
 export class FleetWaits {
     private local = 0;
     private others = 0;
-    private syncing = false;
+    private dirty = false;
+    private requesting = false;
+    private beating = false;
 
     constructor(private readonly clock: Clock, private readonly sync: WaitsSync) {}
 
@@ -31,7 +33,9 @@ export class FleetWaits {
     /** Changes this process's count by the difference to the fleet total read before. */
     set inFlight(value: number) {
         this.local = Math.max(0, this.local + (value - this.inFlight));
-        void this.report();
+        this.dirty = true;
+        void this.flush();
+        void this.heartbeat();
     }
 
     /** This process's own waits. */
@@ -39,23 +43,38 @@ export class FleetWaits {
         return this.local;
     }
 
-    private async report(): Promise<void> {
-        if (this.syncing) {
+    /** Reports the count (again, if it changed meanwhile) and keeps the fleet's total. */
+    private async flush(): Promise<void> {
+        if (this.requesting) {
             return;
         }
-        this.syncing = true;
+        this.requesting = true;
         try {
-            for (;;) {
+            while (this.dirty) {
+                this.dirty = false;
                 const sent = this.local;
                 const total = await this.sync(sent, this.clock.now(), WAITS_LEASE_MS).catch(() => undefined);
                 this.others = total === undefined ? 0 : Math.max(0, total - sent);
-                if (sent === 0 && this.local === 0) {
-                    return;
-                }
-                await this.clock.sleep(WAITS_HEARTBEAT_MS);
             }
         } finally {
-            this.syncing = false;
+            this.requesting = false;
+        }
+    }
+
+    /** While this process has waits, renews its lease (and hears the others' count) every heartbeat. */
+    private async heartbeat(): Promise<void> {
+        if (this.beating) {
+            return;
+        }
+        this.beating = true;
+        try {
+            while (this.local > 0) {
+                await this.clock.sleep(WAITS_HEARTBEAT_MS);
+                this.dirty = true;
+                await this.flush();
+            }
+        } finally {
+            this.beating = false;
         }
     }
 }

@@ -5,7 +5,10 @@
  */
 import Redis from "ioredis";
 import * as net from "net";
-import { closeSharedRedis } from "../../provider/redis-connection";
+import { systemClock } from "../../provider/clock";
+import { FleetWaits, WAITS_LEASE_MS } from "../../provider/fleet-waits";
+import { RedisBucket } from "../../provider/redis-budget";
+import { closeSharedRedis, connectRedis, disconnect } from "../../provider/redis-connection";
 import { Harness, PROVIDER, startHarness, TOKEN } from "../provider/harness";
 import { RunningRedis, startRedisServer } from "../redis-server";
 
@@ -50,10 +53,14 @@ const create = (p: { create(i: Record<string, unknown>): Promise<{ id: string }>
 it("keeps the budget, the demand and the waits in Redis under a hash: the token is in no key or value", async () => {
     const warnings: string[] = [];
     const p = await h.handlers({ "imagine:redisUrl": redis.url }, { warn: (m) => warnings.push(m) });
-    const creating = Promise.all([0, 1, 2].map((i) => create(p, i)));
+    let created = false;
+    const creating = Promise.all([0, 1, 2].map((i) => create(p, i))).finally(() => (created = true));
     // While the three generations are waited for, the fleet's count of waits is in Redis too.
-    await new Promise((r) => setTimeout(r, 150));
-    const during = await dump(redis.url);
+    let during = await dump(redis.url);
+    while (!created && !during.keys.some((k) => k.endsWith(":waits"))) {
+        await new Promise((r) => setTimeout(r, 20));
+        during = await dump(redis.url);
+    }
     const ids = (await creating).map((r) => r.id);
     await Promise.all(ids.map((id) => p.delete(id, { videoId: id })));
     const after = await dump(redis.url);
@@ -107,11 +114,38 @@ it("with Redis answering slowly (suspended): one warning, deletes go on at once 
     ]);
     // One command timeout (1 s), not one per delete.
     expect(seconds).toBeLessThan(5);
-    // Redis is tried again a little later, and answers.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Redis is tried again a little later (2 s, doubling while it fails), and answers.
+    const end = Date.now() + 15_000;
+    while (warnings.length < 2 && Date.now() < end) {
+        await p.read(ids[3], { videoId: ids[3] });
+        await new Promise((r) => setTimeout(r, 250));
+    }
     await p.delete(ids[3], { videoId: ids[3] });
     expect(warnings[1]).toBe(`Redis at redis://127.0.0.1:${redis.port}/1 answers in time again: back on the shared request budget.`);
     expect((await h.emulator.stats()).videosStored).toBe(0);
+});
+
+it("counts the videos waited for across processes; the count of a process that stops renewing it expires", async () => {
+    const clients = [connectRedis(redis.url, () => undefined), connectRedis(redis.url, () => undefined)];
+    try {
+        const [a, b] = clients.map((redisClient) => new RedisBucket({ redis: redisClient, token: TOKEN, requestsPerMinute: 77, warn: () => undefined, where: "test" }));
+        const waitsA = new FleetWaits(systemClock, (n, now, lease) => a.syncWaits(n, now, lease));
+        const waitsB = new FleetWaits(systemClock, (n, now, lease) => b.syncWaits(n, now, lease));
+        // As polling does it: ++ when a wait starts, -- when it ends.
+        for (let i = 0; i < 3; i++) waitsA.inFlight++;
+        await new Promise((r) => setTimeout(r, 300));
+        waitsB.inFlight++;
+        await new Promise((r) => setTimeout(r, 300));
+        expect(waitsB.localInFlight).toBe(1);
+        expect(waitsB.inFlight).toBe(4);
+        waitsB.inFlight--;
+        expect(waitsB.localInFlight).toBe(0);
+        // Past A's lease (A killed, say), its three waits no longer count.
+        expect(await b.syncWaits(0, Date.now() + WAITS_LEASE_MS + 1, WAITS_LEASE_MS)).toBe(0);
+        for (let i = 0; i < 3; i++) waitsA.inFlight--;
+    } finally {
+        await Promise.all(clients.map(disconnect));
+    }
 });
 
 /** A loopback port nothing listens on. */
