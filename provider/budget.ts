@@ -15,6 +15,11 @@ export const MIN_RATE_SHARE = 0.05;
 export const RECOVERY_MS = 30_000;
 /** With a shared budget, each success adds this share of the configured rate back to the fleet's factor. */
 export const INCREASE_SHARE = 0.02;
+/**
+ * A 429 after this long (clock ms) without one is taken for noise (two requests bunched in transit):
+ * it pauses the budget but does not cut the rate; refusals closer together are congestion.
+ */
+export const CALM_MS = 10_000;
 /** The pause of the whole budget after a 429 that carries no Retry-After. */
 export const DEFAULT_PAUSE_MS = 1000;
 
@@ -53,7 +58,8 @@ interface Waiter {
  *
  * Without one, processes on one key do not know each other and learn the limit from the vendor:
  * a 429 pauses the whole budget for its Retry-After (no request of this process is sent into a
- * refusal) and cuts the rate multiplicatively (once per pause); the rate then grows back linearly
+ * refusal) and, when refusals come close together, cuts the rate multiplicatively (once per
+ * pause); the rate then grows back linearly
  * with time (AIMD, as TCP does), so several processes settle near the key's limit between them.
  */
 export class RequestBudget {
@@ -63,6 +69,7 @@ export class RequestBudget {
     private readonly capacity: number;
     private lastRefill: number;
     private pausedUntil = -Infinity;
+    private lastThrottled = -Infinity;
     private readonly queues: Record<Priority, Waiter[]> = { high: [], low: [] };
     private pumping = false;
     /** Grants so far, by where they came from. */
@@ -90,7 +97,8 @@ export class RequestBudget {
 
     /**
      * The vendor answered 429: nothing more is sent until `retryAfterMs` (its Retry-After, or
-     * DEFAULT_PAUSE_MS) has passed, and the rate drops unless this pause was already running.
+     * DEFAULT_PAUSE_MS) has passed, and the rate drops unless this pause was already running or
+     * the last 429 was more than CALM_MS ago.
      */
     onThrottled(retryAfterMs?: number): void {
         const now = this.clock.now();
@@ -98,7 +106,9 @@ export class RequestBudget {
         this.shared?.throttled(now, pauseMs);
         this.refill();
         this.tokens = Math.min(this.tokens, 0);
-        if (now >= this.pausedUntil) {
+        const congested = now - this.lastThrottled < CALM_MS;
+        this.lastThrottled = now;
+        if (congested && now >= this.pausedUntil) {
             // One cut per pause: the 429s of requests already in flight report the same congestion.
             this.perMs = Math.max(this.maxPerMs * MIN_RATE_SHARE, this.perMs * DECREASE);
         }

@@ -1,4 +1,4 @@
-import { PACING, Priority, RECOVERY_MS, RequestBudget, SharedBucket } from "../../provider/budget";
+import { CALM_MS, PACING, Priority, RECOVERY_MS, RequestBudget, SharedBucket } from "../../provider/budget";
 import { FakeClock } from "./fake-clock";
 
 describe("RequestBudget", () => {
@@ -43,11 +43,14 @@ describe("RequestBudget", () => {
         expect(clock.now() - again).toBeGreaterThanOrEqual(1000);
     });
 
-    it("cuts the rate once per pause on 429, then grows it back linearly with time", () => {
+    it("takes a lone 429 for noise (a pause only); 429s close together cut the rate once per pause; it grows back linearly", () => {
         const clock = new FakeClock();
         const budget = new RequestBudget(1000, clock);
         expect(budget.currentPerMinute).toBeCloseTo(950);
         budget.onThrottled(1000);
+        expect(budget.currentPerMinute).toBeCloseTo(950); // a lone refusal
+        clock.advance(1000);
+        budget.onThrottled(1000); // another within CALM_MS, after the pause: congestion
         expect(budget.currentPerMinute).toBeCloseTo(665);
         budget.onThrottled(1000); // same pause: the same congestion, no further cut
         expect(budget.currentPerMinute).toBeCloseTo(665);
@@ -59,6 +62,9 @@ describe("RequestBudget", () => {
         clock.advance(RECOVERY_MS / 4);
         expect(budget.currentPerMinute).toBeCloseTo(regained * 0.7 + 950 / 4);
         clock.advance(RECOVERY_MS);
+        expect(budget.currentPerMinute).toBeCloseTo(950);
+        clock.advance(CALM_MS);
+        budget.onThrottled(1000); // calm again: noise
         expect(budget.currentPerMinute).toBeCloseTo(950);
     });
 
