@@ -148,6 +148,26 @@ it("counts the videos waited for across processes; the count of a process that s
     }
 });
 
+it("across processes, status checks wait while any process has creates or deletes waiting", async () => {
+    const clients = [connectRedis(redis.url, () => undefined), connectRedis(redis.url, () => undefined)];
+    try {
+        // 60 a minute: one a second or so, a bucket of one. Two processes, one clock.
+        const [a, b] = clients.map((redisClient) => new RedisBucket({ redis: redisClient, token: TOKEN, requestsPerMinute: 60, warn: () => undefined, where: "test" }));
+        const t = 5_000_000;
+        expect(await a.take("high", t, true)).toBe(0); // A deletes, with more deletes waiting
+        // 1.5 s later the bucket holds a request again, but A's deletes come first: B's status check waits.
+        expect(await b.take("low", t + 1500, false)).toBeGreaterThan(0);
+        expect(await a.take("high", t + 1500, false)).toBe(0); // A's last delete: its demand ends
+        expect(await b.take("low", t + 1500 + 1100, false)).toBe(0);
+        // Without demand, a refused request pauses everyone for its Retry-After.
+        b.throttled(t + 3000, 2000);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(await a.take("high", t + 3500, false)).toBe(1500);
+    } finally {
+        await Promise.all(clients.map(disconnect));
+    }
+});
+
 /** A loopback port nothing listens on. */
 function closedPort(): Promise<number> {
     return new Promise((resolve) => {
