@@ -1,18 +1,21 @@
 /** The dynamic provider's methods (configure, check, diff, create, read, update, delete), wired to shared clients. */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import type Redis from "ioredis";
 import { RequestBudget } from "./budget";
 import { ImagineClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { diffVideo } from "./diff";
 import { GenerationTimes } from "./generation-times";
+import { FleetWaits } from "./fleet-waits";
 import { checkInputs } from "./inputs";
 import { accountOf, identityOf, Ledger } from "./ledger";
 import { FileLedgerStore } from "./ledger-file";
 import { RedisLedgerStore } from "./ledger-redis";
 import * as path from "path";
-import { sharedRedis } from "./redis-connection";
 import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "./operations";
+import { RedisBucket } from "./redis-budget";
+import { redisUrlForDisplay, sharedRedis } from "./redis-connection";
 import { RequestSender } from "./request-sender";
 import { BackoffPolicy } from "./retry";
 import { ConfigGetter, ProviderSettings, resolveSettings } from "./settings";
@@ -36,11 +39,13 @@ export interface HandlerDependencies {
     backoff?: BackoffPolicy;
     random?: () => number;
     log?: (message: string) => void;
-    /** Warnings (default: `pulumi.log.warn`, or `log` when `log` is given). */
+    /** Warnings (Redis unreachable or slow); defaults to `log` when given, else pulumi.log.warn. */
     warn?: (message: string) => void;
     env?: NodeJS.ProcessEnv;
     /** Where relative image paths resolve: the program folder (the provider process's cwd). */
     cwd?: () => string;
+    /** The Redis client for `imagine:redisUrl` (default: the process's shared one for that URL). */
+    redis?: (url: string, warn: (message: string) => void) => Redis | undefined;
 }
 
 /**
@@ -56,18 +61,42 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     const ledgerInFlight = new Set<string>();
     let getConfig: ConfigGetter = () => undefined;
     let context: { key: string; ctx: OperationContext } | undefined;
-    /** One budget and one count of waits per API key and rate, for the life of the process. */
+    /**
+     * One budget and one count of waits per API key, rate and Redis, for the life of the process.
+     * With `imagine:redisUrl`, both are shared with every process using the key (see RedisBucket).
+     */
     const perKey = new Map<string, { budget: RequestBudget; waits: { inFlight: number } }>();
     /** How long each style's generations take, learned for the life of the process (polling plans around it). */
     const learned = new GenerationTimes();
     const shared = (settings: ProviderSettings) => {
-        const k = `${createHash("sha256").update(settings.token).digest("hex")}/${settings.requestsPerMinute}`;
+        const hash = (s: string) => createHash("sha256").update(s).digest("hex");
+        const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
         let entry = perKey.get(k);
         if (!entry) {
-            entry = { budget: new RequestBudget(settings.requestsPerMinute, clock), waits: { inFlight: 0 } };
+            const url = settings.redisUrl;
+            const redis = url ? (deps.redis ?? sharedRedis)(url, warn) : undefined;
+            const bucket = url && redis
+                ? new RedisBucket({
+                      redis,
+                      token: settings.token,
+                      requestsPerMinute: settings.requestsPerMinute,
+                      warn,
+                      where: redisUrlForDisplay(url),
+                  })
+                : undefined;
+            entry = {
+                budget: new RequestBudget(settings.requestsPerMinute, clock, bucket),
+                waits: bucket ? new FleetWaits(clock, (n, now, lease) => bucket.syncWaits(n, now, lease)) : { inFlight: 0 },
+            };
             perKey.set(k, entry);
         }
         return entry;
+    };
+
+    /** The ledger's Redis store when `imagine:redisUrl` is set (and ioredis installed). */
+    const redisLedger = (settings: ProviderSettings) => {
+        const redis = settings.redisUrl ? (deps.redis ?? sharedRedis)(settings.redisUrl, warn) : undefined;
+        return redis ? new RedisLedgerStore(redis, settings.ledgerDays) : undefined;
     };
 
     /** Resolves settings on each call (cheap) and rebuilds the client only when they change. */
@@ -89,7 +118,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
             });
             const ledgerFile = path.resolve(cwd(), settings.ledgerPath);
             const ledger = new Ledger({
-                shared: settings.redisUrl ? new RedisLedgerStore(sharedRedis(settings.redisUrl, warn), settings.ledgerDays) : undefined,
+                shared: redisLedger(settings),
                 local: new FileLedgerStore(ledgerFile, settings.ledgerPath, warn),
                 account: accountOf(settings.baseUrl, settings.token),
                 days: settings.ledgerDays,

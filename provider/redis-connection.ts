@@ -1,36 +1,156 @@
 /**
- * The one ioredis client per Redis URL in this process (shared by the request budget and the ledger of
- * accepted generations). Lazy: it connects at first use. No offline queue: a command while Redis is down
- * fails at once (callers fall back to their local stand-ins), and a short command timeout bounds a hung
- * server. It keeps reconnecting in the background, so the process rejoins Redis when it is back.
- * The URL may hold a password: it is never logged.
+ * The one ioredis client per Redis URL in this process, for everything that keeps shared state in
+ * Redis (the request budget of an API key, ...). Built so that Redis is never a new way to fail:
+ * no offline queue (a command fails at once while disconnected), a short command timeout,
+ * reconnection in the background (the process rejoins when Redis is back), and one warning line
+ * per outage. The URL's password never appears in a message.
  */
-import Redis from "ioredis";
+import type Redis from "ioredis";
 
-const clients = new Map<string, Redis>();
+/** How long one Redis command may take before its caller goes on without Redis (real ms). */
+export const COMMAND_TIMEOUT_MS = 1000;
+/** How long connecting may take before the attempt counts as failed (real ms). */
+export const CONNECT_TIMEOUT_MS = 2000;
 
-/** The shared client of `url`; `warn` hears about connection trouble (once per outage). */
-export function sharedRedis(url: string, warn: (msg: string) => void): Redis {
-    let client = clients.get(url);
-    if (!client) {
-        let down = false;
-        client = new Redis(url, {
-            lazyConnect: true,
-            enableOfflineQueue: false,
-            commandTimeout: 1000,
-            connectTimeout: 1000,
-            maxRetriesPerRequest: 0,
-            // Reconnect in the background, never giving up: 100 ms doubling to 2 s.
-            retryStrategy: (times) => Math.min(2000, 100 * 2 ** Math.min(times, 5)),
-        });
-        client.on("error", (e: Error) => {
-            if (!down) {
-                down = true;
-                warn(`Redis (imagine:redisUrl) is unavailable: ${e.message}; working without it until it is back`);
-            }
-        });
-        client.on("ready", () => (down = false));
-        clients.set(url, client);
+type Warn = (msg: string) => void;
+
+const clients = new Map<string, { client: Redis; warns: Set<Warn> }>();
+
+type RedisClass = typeof import("ioredis").default;
+
+/**
+ * ioredis, an optional peer dependency of this package (only `imagine:redisUrl` needs it, so a program
+ * without Redis does not install it); undefined when the program has not installed it.
+ */
+function loadIoredis(): RedisClass | undefined {
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const m = require("ioredis") as RedisClass & { default?: RedisClass };
+        return m.default ?? m;
+    } catch {
+        return undefined;
     }
+}
+
+let missingWarned = false;
+
+/**
+ * The process's client for `url`, created (and connecting) on first use. `warn` hears one line when
+ * Redis becomes unreachable and one when it answers again. Undefined, with one warning, when the
+ * program has not installed ioredis: everything then stays local to the process.
+ */
+export function sharedRedis(url: string, warn: Warn): Redis | undefined {
+    let entry = clients.get(url);
+    if (!entry) {
+        if (!loadIoredis()) {
+            if (!missingWarned) {
+                missingWarned = true;
+                warn(
+                    "imagine:redisUrl is set, but the ioredis package is not installed in this program: run `npm install ioredis` " +
+                        "beside pulumi-imagine-video. Until then the request budget and the ledger of accepted generations are local to this process.",
+                );
+            }
+            return undefined;
+        }
+        const warns = new Set<Warn>();
+        entry = { client: connectRedis(url, (m) => warns.forEach((w) => w(m))), warns };
+        clients.set(url, entry);
+    }
+    entry.warns.add(warn);
+    return entry.client;
+}
+
+/** Disconnects every shared client (scripts and tests that must exit; a provider process just ends). */
+export async function closeSharedRedis(): Promise<void> {
+    const all = [...clients.values()];
+    clients.clear();
+    await Promise.all(all.map(({ client }) => disconnect(client)));
+}
+
+/** Ends one client without waiting for Redis (it may be gone); resolves once it is closed, or after 1 s. */
+export async function disconnect(client: Redis): Promise<void> {
+    // A client between reconnection attempts has no connection left to close: no "end" follows.
+    const waiting = client.status === "reconnecting" || client.status === "end";
+    client.disconnect(false);
+    if (waiting || client.status === "end") {
+        return;
+    }
+    await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        timer.unref();
+        client.once("end", () => {
+            clearTimeout(timer);
+            resolve();
+        });
+    });
+}
+
+/**
+ * A new client for `url` (not shared): what sharedRedis holds, and what a benchmark of several
+ * provider instances in one process gives each instance.
+ */
+export function connectRedis(url: string, warn: Warn): Redis {
+    const Client = loadIoredis();
+    if (!Client) {
+        throw new Error("the ioredis package is not installed: `npm install ioredis`");
+    }
+    const shown = redisUrlForDisplay(url);
+    const client = new Client(url, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        commandTimeout: COMMAND_TIMEOUT_MS,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        maxRetriesPerRequest: 0,
+        // Reconnect forever in the background, at most every 2 s.
+        retryStrategy: (times: number) => Math.min(250 * times, 2000),
+    });
+    let down = false;
+    const lost = (why: string) => {
+        if (!down) {
+            down = true;
+            warn(`Redis at ${shown} is unreachable (${why}); going on without it until it answers again.`);
+        }
+    };
+    client.on("error", (e: Error & { code?: string }) => lost(e.code ?? redactUrl(e.message, url)));
+    client.on("close", () => {
+        if (client.status !== "end") {
+            lost("connection closed");
+        }
+    });
+    client.on("ready", () => {
+        // The connection alone never keeps a process alive: the provider host decides when it ends.
+        client.stream?.unref?.();
+        if (down) {
+            down = false;
+            warn(`Redis at ${shown} answers again.`);
+        }
+    });
+    client.connect().catch(() => undefined); // failures arrive as "error" events
     return client;
+}
+
+/** The URL as it may be shown: scheme, host, port and database, never the user or the password. */
+export function redisUrlForDisplay(url: string): string {
+    try {
+        const u = new URL(url);
+        return `${u.protocol}//${u.host}${u.pathname && u.pathname !== "/" ? u.pathname : ""}`;
+    } catch {
+        return "(the configured Redis URL)";
+    }
+}
+
+/** Removes the URL and its password from a message that came from the Redis client. */
+export function redactUrl(text: string, url: string): string {
+    let out = text.split(url).join(redisUrlForDisplay(url));
+    try {
+        const raw = new URL(url).password;
+        for (const password of [raw, decodeURIComponent(raw)]) {
+            if (password) {
+                out = out.split(password).join("[redacted]");
+            }
+        }
+    } catch {
+        // not a URL: nothing more to take out
+    }
+    return out;
 }

@@ -39,7 +39,7 @@ export interface SendRequest {
     form?: FormData | (() => Promise<FormData>);
     /** Whether repeating the request after an ambiguous failure is harmless. */
     idempotent: boolean;
-    /** Absolute time (clock ms) after which no further attempt is started. */
+    /** Absolute time (clock ms) after which no further attempt is started, moved out by the time spent waiting for the budget. */
     deadlineMs: number;
     /** Creations and deletes are `high`: they pass status polls in the budget's queue. */
     priority: Priority;
@@ -93,14 +93,23 @@ export class RequestSender {
         });
     }
 
-    /** Sends with retries; resolves with the parsed JSON body of a 2xx answer. */
+    /**
+     * Sends with retries; resolves with the parsed JSON body of a 2xx answer. The deadline counts
+     * the vendor's time, not our queue's: it moves out by every wait for the request budget, so a
+     * request never gives up because it waited its turn behind the key's other requests.
+     */
     async send(req: SendRequest): Promise<unknown> {
         const operation = `${req.method} ${req.path}`;
+        let queuedMs = 0;
         for (let attempt = 0; ; attempt++) {
             let error: ImagineError;
             const budget = this.options.budget;
             try {
-                await budget?.acquire(req.priority);
+                if (budget) {
+                    const queuedAt = this.clock.now();
+                    await budget.acquire(req.priority);
+                    queuedMs += this.clock.now() - queuedAt;
+                }
                 const body = await this.attempt(req, operation);
                 budget?.onSuccess();
                 return body;
@@ -108,13 +117,17 @@ export class RequestSender {
                 error = e as ImagineError;
             }
             if (error instanceof ImagineRateLimitError) {
-                budget?.onThrottled();
+                budget?.onThrottled(error.retryAfterMs);
             }
-            const decision = decideRetry(error, attempt, req.idempotent, this.backoff, this.random);
+            // Under a budget, a 429 is congestion the budget itself paces out (a pause of Retry-After
+            // for every request, a lower rate): the retry waits Retry-After and its turn, without a
+            // backoff growing per request, which would only leave the budget's slots unused.
+            const backoffAttempt = budget && error instanceof ImagineRateLimitError ? 0 : attempt;
+            const decision = decideRetry(error, backoffAttempt, req.idempotent, this.backoff, this.random);
             if (!decision.retry) {
                 throw error;
             }
-            const remaining = req.deadlineMs - this.clock.now();
+            const remaining = req.deadlineMs + queuedMs - this.clock.now();
             if (decision.delayMs > remaining) {
                 throw new ImagineTimeoutError(
                     `${error.message} Gave up after ${attempt + 1} attempt(s): the next retry would pass the deadline.`,

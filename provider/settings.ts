@@ -19,7 +19,11 @@ export interface ProviderSettings {
     deletionLog?: string;
     /** Whether an `http://` base URL to a host other than this machine is allowed (the token would travel in clear text). */
     allowInsecureHttp: boolean;
-    /** Redis for state shared across runners (the ledger of accepted generations); unset: local only. */
+    /**
+     * Redis shared by every provider process using the key, on any runner: the key's request budget
+     * (then `requestsPerMinute` is the fleet's total) and the ledger of accepted generations. A secret:
+     * it may carry a password. Unset: both are local to the process.
+     */
     redisUrl?: string;
     /** How long an entry of the ledger of accepted generations is kept, in days. */
     ledgerDays: number;
@@ -55,7 +59,6 @@ export const SETTINGS = {
     verifyDeletes: { key: "imagine:verifyDeletes", env: "IMAGINE_VERIFY_DELETES", defaultValue: "file" },
     deletionLog: { key: "imagine:deletionLog", env: "IMAGINE_DELETION_LOG" },
     allowInsecureHttp: { key: "imagine:allowInsecureHttp", env: "IMAGINE_ALLOW_INSECURE_HTTP", defaultValue: false },
-    // The ledger of accepted generations (issue 14); imagine:redisUrl is shared with the request budget.
     redisUrl: { key: "imagine:redisUrl", env: "IMAGINE_REDIS_URL" },
     ledgerDays: { key: "imagine:ledgerDays", env: "IMAGINE_LEDGER_DAYS", defaultValue: 7, toMs: 1, unit: "days" },
     ledgerPath: { key: "imagine:ledgerPath", env: "IMAGINE_LEDGER_PATH", defaultValue: ".imagine/ledger.jsonl" },
@@ -118,7 +121,6 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         verifyDeletes: readVerifyDeletes(read),
         deletionLog: read(SETTINGS.deletionLog)?.trim(),
         allowInsecureHttp,
-        redisUrl: readRedisUrl(read(SETTINGS.redisUrl)),
         ledgerDays: readNumber(read, SETTINGS.ledgerDays),
         ledgerPath: read(SETTINGS.ledgerPath) ?? SETTINGS.ledgerPath.defaultValue,
     };
@@ -127,6 +129,10 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
             `imagine:maxPollSeconds (${settings.maxPollMs / 1000}) is below imagine:minPollSeconds ` +
                 `(${settings.minPollMs / 1000}). Set the maximum at or above the minimum.`,
         );
+    }
+    const redisUrl = read(SETTINGS.redisUrl);
+    if (redisUrl !== undefined) {
+        settings.redisUrl = checkRedisUrl(redisUrl.trim());
     }
     return settings;
 }
@@ -145,6 +151,36 @@ function readVerifyDeletes(read: (s: { key: string; env: string }) => string | u
         );
     }
     return mode as VerifyDeletes;
+}
+
+/**
+ * A redis:// or rediss:// URL with a host, and a database number if it names one. The message
+ * never shows the value: it may hold a password.
+ */
+function checkRedisUrl(url: string): string {
+    let u: URL | undefined;
+    try {
+        u = new URL(url);
+    } catch {
+        u = undefined;
+    }
+    const problem = !u
+        ? "is not a URL"
+        : u.protocol !== "redis:" && u.protocol !== "rediss:"
+          ? `has the scheme "${u.protocol}", not redis: or rediss:`
+          : !u.hostname
+            ? "names no host"
+            : !/^(\/\d*)?$/.test(u.pathname)
+              ? "names a database that is not a number"
+              : undefined;
+    if (problem) {
+        throw new ImagineConfigError(
+            `imagine:redisUrl (or IMAGINE_REDIS_URL) ${problem} (value not shown: it may hold a password). Set it ` +
+                "with `pulumi config set --secret imagine:redisUrl redis://:PASSWORD@HOST:6379/0` (rediss:// for TLS), " +
+                "or unset it to give each provider process its own request budget.",
+        );
+    }
+    return url;
 }
 
 function readNumber(read: (s: { key: string; env: string }) => string | undefined, s: NumberSetting): number {
@@ -182,25 +218,6 @@ function isLoopback(hostname: string): boolean {
     return h === "localhost" || h.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "::1" || h === "0:0:0:0:0:0:0:1";
 }
 
-/** A redis:// or rediss:// URL; the message never repeats it (it may hold a password). */
-function readRedisUrl(raw: string | undefined): string | undefined {
-    if (raw === undefined) {
-        return undefined;
-    }
-    let ok = false;
-    try {
-        ok = ["redis:", "rediss:"].includes(new URL(raw).protocol);
-    } catch {
-        ok = false;
-    }
-    if (!ok) {
-        throw new ImagineConfigError(
-            "imagine:redisUrl (or IMAGINE_REDIS_URL) is not a redis:// or rediss:// URL: set it to e.g. " +
-                "redis://127.0.0.1:6379, or unset it to keep the ledger in a local file.",
-        );
-    }
-    return raw;
-}
 
 function nonEmpty(v: string | undefined): string | undefined {
     return v === undefined || v.trim() === "" ? undefined : v;

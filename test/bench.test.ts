@@ -57,6 +57,14 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     expect(r.imageQueue.failures).toBe(0);
     expect(r.imageQueue.uploadsReceived).toBe(r.imageQueue.videos);
     expect(r.imageQueue.imageQueuePeakRssMiB).toBeGreaterThan(0);
+    // Fleets on one key, with and without Redis (a real redis-server), and one big destroy: nothing fails.
+    expect(r.fleet.map((f: { processes: number; redis: boolean }) => [f.processes, f.redis])).toEqual([[2, true], [2, false]]);
+    for (const f of r.fleet) {
+        expect(Object.keys(f).sort()).toEqual(["failures", "processes", "ratio", "redis", "share429", "videos"]);
+        expect(f.failures).toBe(0);
+    }
+    expect(r.bigDestroy).toEqual(expect.objectContaining({ failures: 0, videos: 50 }));
+    expect(typeof r.bigDestroy.ratio).toBe("number");
     expect(report.machine.cpus).toBeGreaterThan(0);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
 }, 240_000);

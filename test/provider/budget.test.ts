@@ -1,5 +1,5 @@
 /** RequestBudget on an injected clock: pacing, burst, priorities, and slowing down after a 429. */
-import { PACING, RequestBudget } from "../../provider/budget";
+import { CALM_MS, PACING, Priority, RECOVERY_MS, RequestBudget, SharedBucket } from "../../provider/budget";
 import { FakeClock } from "./fake-clock";
 
 describe("RequestBudget", () => {
@@ -29,18 +29,120 @@ describe("RequestBudget", () => {
         expect(order).toEqual(["delete", "create", "poll-1", "poll-2", "poll-3"]);
     });
 
-    it("slows down on 429 (at most once a second) and creeps back up on success", () => {
+    it("on 429 pauses every request for the Retry-After, not only the refused one", async () => {
+        const clock = new FakeClock();
+        const budget = new RequestBudget(6000, clock); // 100 a second: no pacing wait to speak of
+        const start = clock.now();
+        budget.onThrottled(3000);
+        const granted: number[] = [];
+        await Promise.all([budget.acquire("high"), budget.acquire("low"), budget.acquire("high")].map((p) => p.then(() => granted.push(clock.now() - start))));
+        expect(Math.min(...granted)).toBeGreaterThanOrEqual(3000);
+        // No Retry-After: a pause of one second.
+        const again = clock.now();
+        budget.onThrottled();
+        await budget.acquire("high");
+        expect(clock.now() - again).toBeGreaterThanOrEqual(1000);
+    });
+
+    it("takes a lone 429 for noise (a pause only); 429s close together cut the rate once per pause; it grows back linearly", () => {
         const clock = new FakeClock();
         const budget = new RequestBudget(1000, clock);
         expect(budget.currentPerMinute).toBeCloseTo(950);
-        budget.onThrottled();
+        budget.onThrottled(1000);
+        expect(budget.currentPerMinute).toBeCloseTo(950); // a lone refusal
+        clock.advance(1000);
+        budget.onThrottled(1000); // another within CALM_MS, after the pause: congestion
         expect(budget.currentPerMinute).toBeCloseTo(665);
-        budget.onThrottled(); // same second: no further cut
+        budget.onThrottled(1000); // same pause: the same congestion, no further cut
         expect(budget.currentPerMinute).toBeCloseTo(665);
         clock.advance(1000);
-        budget.onThrottled();
-        expect(budget.currentPerMinute).toBeCloseTo(465.5);
-        for (let i = 0; i < 100; i++) budget.onSuccess();
+        const regained = 665 + (950 * 1000) / RECOVERY_MS;
+        expect(budget.currentPerMinute).toBeCloseTo(regained);
+        budget.onThrottled(1000); // a new pause: cut again
+        expect(budget.currentPerMinute).toBeCloseTo(regained * 0.7);
+        clock.advance(RECOVERY_MS / 4);
+        expect(budget.currentPerMinute).toBeCloseTo(regained * 0.7 + 950 / 4);
+        clock.advance(RECOVERY_MS);
         expect(budget.currentPerMinute).toBeCloseTo(950);
+        clock.advance(CALM_MS);
+        budget.onThrottled(1000); // calm again: noise
+        expect(budget.currentPerMinute).toBeCloseTo(950);
+    });
+
+    it("never cuts below 5% of the configured rate", () => {
+        const clock = new FakeClock();
+        const budget = new RequestBudget(1000, clock);
+        for (let i = 0; i < 30; i++) {
+            budget.onThrottled(1);
+            clock.advance(1);
+        }
+        expect(budget.currentPerMinute).toBeGreaterThanOrEqual(950 * 0.05);
+        expect(budget.currentPerMinute).toBeLessThan(950 * 0.05 + 1);
+    });
+});
+
+/** A shared bucket that answers from a script of waits (0 = granted) and can be "down" (undefined). */
+class ScriptedBucket implements SharedBucket {
+    readonly takes: { priority: Priority; moreHigh: boolean }[] = [];
+    readonly throttles: number[] = [];
+    successes = 0;
+    /** While down, every take answers undefined (the store cannot be used). */
+    down = false;
+    constructor(private readonly replies: number[] = []) {}
+    async take(priority: Priority, _now: number, moreHigh: boolean): Promise<number | undefined> {
+        this.takes.push({ priority, moreHigh });
+        if (this.down) return undefined;
+        return this.replies.length ? this.replies.shift() : 0;
+    }
+    throttled(_now: number, pauseMs: number): void {
+        this.throttles.push(pauseMs);
+    }
+    succeeded(): void {
+        this.successes++;
+    }
+}
+
+describe("RequestBudget with a shared bucket", () => {
+    it("takes every grant from the shared bucket while it answers, waiting as long as it says", async () => {
+        const clock = new FakeClock();
+        const shared = new ScriptedBucket([0, 2500, 0, 700, 0]);
+        const budget = new RequestBudget(60, clock, shared); // locally: 1 a second
+        const start = clock.now();
+        for (let i = 0; i < 3; i++) await budget.acquire("high");
+        expect(clock.now() - start).toBe(3200);
+        expect(budget.grants).toEqual({ shared: 3, local: 0 });
+    });
+
+    it("falls back to the local budget whenever the shared one cannot answer, and back again", async () => {
+        const clock = new FakeClock();
+        const shared = new ScriptedBucket();
+        shared.down = true;
+        const budget = new RequestBudget(60, clock, shared); // burst 1, then one per 1/0.95 s
+        const start = clock.now();
+        for (let i = 0; i < 3; i++) await budget.acquire("high");
+        expect(budget.grants).toEqual({ shared: 0, local: 3 });
+        // The local grants were paced by the local bucket: the burst, then two at 1/0.95 s.
+        expect(clock.now() - start).toBeCloseTo(2000 / 0.95, -1);
+        shared.down = false;
+        await budget.acquire("high");
+        expect(budget.grants).toEqual({ shared: 1, local: 3 });
+    });
+
+    it("tells the shared bucket the priority, whether more high-priority requests wait, 429s and successes", async () => {
+        const clock = new FakeClock();
+        const shared = new ScriptedBucket([]);
+        const budget = new RequestBudget(60, clock, shared);
+        await Promise.all([budget.acquire("high"), budget.acquire("high"), budget.acquire("high"), budget.acquire("low")]);
+        // The first is taken as it arrives; the other two queue behind it.
+        expect(shared.takes).toEqual([
+            { priority: "high", moreHigh: false },
+            { priority: "high", moreHigh: true },
+            { priority: "high", moreHigh: false },
+            { priority: "low", moreHigh: false },
+        ]);
+        budget.onThrottled(2000);
+        budget.onSuccess();
+        expect(shared.throttles).toEqual([2000]);
+        expect(shared.successes).toBe(1);
     });
 });

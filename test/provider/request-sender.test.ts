@@ -2,7 +2,8 @@
  * The retry loop on an injected clock, against the emulator over HTTP: the pauses are asserted in
  * milliseconds while the test itself takes well under a second of real time.
  */
-import { ImagineTimeoutError } from "../../provider/errors";
+import { RequestBudget } from "../../provider/budget";
+import { ImagineTimeoutError, ImagineVideoNotFoundError } from "../../provider/errors";
 import { RequestSender } from "../../provider/request-sender";
 import { FakeClock } from "./fake-clock";
 import { Harness, startHarness, TOKEN } from "./harness";
@@ -13,8 +14,9 @@ beforeAll(async () => {
 });
 afterAll(async () => h.stop());
 
-function sender(clock: FakeClock, retries: unknown[] = []) {
+function sender(clock: FakeClock, retries: unknown[] = [], budget?: RequestBudget) {
     return new RequestSender({
+        budget,
         baseUrl: h.emulator.url,
         token: TOKEN,
         requestTimeoutMs: 5000,
@@ -84,4 +86,38 @@ it("does not retry a generation after a 500 (it may have been accepted), but doe
     h.emulator.configure({ fault429: 0 });
     expect(limited).toBeInstanceOf(ImagineTimeoutError);
     expect(clock.sleeps).toEqual([1000]);
+});
+
+it("does not count the time a request waited for the budget against its deadline", async () => {
+    const clock = new FakeClock();
+    const budget = new RequestBudget(1, clock); // one request a minute (63 s paced)
+    await budget.acquire("high"); // another request of the key took this minute's turn
+    h.emulator.configure({ fault503: 1 });
+    const retries: unknown[] = [];
+    const s = new RequestSender({
+        baseUrl: h.emulator.url, token: TOKEN, requestTimeoutMs: 5000, clock, budget,
+        backoff: { baseDelayMs: 100, maxDelayMs: 400 }, random: () => 1,
+        // The vendor recovers after the first refusal.
+        onRetry: (info) => {
+            retries.push(info);
+            h.emulator.configure({ fault503: 0 });
+        },
+    });
+    const start = clock.now();
+    // 10 s of deadline, but a minute in the queue before each attempt: the vendor's answer still arrives.
+    const err = await failure(s.send(status(start + 10_000)));
+    h.emulator.configure({ fault503: 0 });
+    expect(err).toBeInstanceOf(ImagineVideoNotFoundError);
+    expect(retries).toHaveLength(1);
+    expect(clock.now() - start).toBeGreaterThan(2 * 60_000);
+});
+
+it("still bounds the time spent retrying the vendor when a budget paces the attempts", async () => {
+    const clock = new FakeClock();
+    const budget = new RequestBudget(60, clock); // one a second: a queue wait before every retry
+    h.emulator.configure({ fault503: 1 });
+    const err = await failure(sender(clock, [], budget).send(status(clock.now() + 3500)));
+    h.emulator.configure({ fault503: 0 });
+    expect(err).toBeInstanceOf(ImagineTimeoutError);
+    expect(err.message).toContain("the next retry would pass the deadline");
 });

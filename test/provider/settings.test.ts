@@ -32,6 +32,30 @@ describe("resolveSettings", () => {
         expect(message).not.toContain(TOKEN);
     });
 
+    it("accepts redis:// and rediss:// URLs for imagine:redisUrl (or IMAGINE_REDIS_URL), password and database included", () => {
+        const get = (c: Record<string, string>, env: NodeJS.ProcessEnv = {}) => resolveSettings(fromConfig({ "imagine:apiToken": TOKEN, ...c }), env).redisUrl;
+        expect(get({})).toBeUndefined();
+        expect(get({ "imagine:redisUrl": "redis://127.0.0.1:6379" })).toBe("redis://127.0.0.1:6379");
+        expect(get({ "imagine:redisUrl": "rediss://user:p%40ss@redis.example.com:6380/2" })).toBe("rediss://user:p%40ss@redis.example.com:6380/2");
+        expect(get({}, { IMAGINE_REDIS_URL: "redis://:pw@10.0.0.5/0" })).toBe("redis://:pw@10.0.0.5/0");
+    });
+
+    it.each(["http://:hunter2-secret@cache:6379", "hunter2-secret", "redis://:hunter2-secret@/0", "redis://:hunter2-secret@cache:6379/db"])(
+        "rejects the Redis URL %s naming the key and the fix, never showing it",
+        (url) => {
+            let message = "";
+            try {
+                resolveSettings(fromConfig({ "imagine:apiToken": TOKEN, "imagine:redisUrl": url }), {});
+            } catch (e) {
+                expect(e).toBeInstanceOf(ImagineConfigError);
+                message = (e as Error).message;
+            }
+            expect(message).toContain("imagine:redisUrl (or IMAGINE_REDIS_URL)");
+            expect(message).toContain("pulumi config set --secret imagine:redisUrl redis://");
+            expect(message).not.toContain("hunter2-secret");
+        },
+    );
+
     it.each([
         [{ "imagine:baseUrl": "not a url" }, "imagine:baseUrl"],
         [{ "imagine:baseUrl": "ftp://x" }, "imagine:baseUrl"],
