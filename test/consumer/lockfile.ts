@@ -32,7 +32,13 @@ export interface Tarball {
     /** Path of the .tgz relative to the program folder, as written in its package.json (`file:<path>`). */
     file: string;
     absolutePath: string;
-    manifest: { version: string; bin?: Record<string, string>; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    manifest: {
+        version: string;
+        bin?: Record<string, string>;
+        dependencies?: Record<string, string>;
+        peerDependencies?: Record<string, string>;
+        peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
 }
 
 /** The folder that holds `key` in a lockfile's tree ("node_modules/a/node_modules/b" -> "node_modules/a"). */
@@ -68,7 +74,8 @@ export function consumerLockfile(repoLock: Lockfile, registryDeps: Record<string
     const visitDependencies = (key: string, entry: LockEntry): void => {
         for (const dep of Object.keys(entry.dependencies ?? {})) visit(key, dep, false);
         for (const dep of Object.keys(entry.optionalDependencies ?? {})) visit(key, dep, true);
-        for (const dep of Object.keys(entry.peerDependencies ?? {})) visit(key, dep, entry.peerDependenciesMeta?.[dep]?.optional === true);
+        // npm installs no optional peer (ioredis, for one, only with imagine:redisUrl).
+        for (const dep of Object.keys(entry.peerDependencies ?? {})) if (entry.peerDependenciesMeta?.[dep]?.optional !== true) visit(key, dep, false);
     };
 
     for (const name of Object.keys(registryDeps)) visit("", name, false);
@@ -81,6 +88,7 @@ export function consumerLockfile(repoLock: Lockfile, registryDeps: Record<string
             ...(t.manifest.bin ? { bin: t.manifest.bin } : {}),
             ...(t.manifest.dependencies ? { dependencies: t.manifest.dependencies } : {}),
             ...(t.manifest.peerDependencies ? { peerDependencies: t.manifest.peerDependencies } : {}),
+            ...(t.manifest.peerDependenciesMeta ? { peerDependenciesMeta: t.manifest.peerDependenciesMeta } : {}),
         };
         packages[`node_modules/${t.name}`] = entry;
         visitDependencies("", entry);
