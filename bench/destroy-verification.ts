@@ -35,7 +35,11 @@ async function pool<T>(items: T[], width: number, job: (item: T) => Promise<unkn
 }
 
 /** Each video's outputs as a state holds them after `up` (the signed file link among them), read from its status. */
-export async function withFileLinks(url: string, token: string, ids: string[]): Promise<{ id: string; props: Record<string, unknown> }[]> {
+export async function withFileLinks(
+    url: string,
+    token: string,
+    ids: string[],
+): Promise<{ id: string; props: Record<string, unknown> }[]> {
     const out: { id: string; props: Record<string, unknown> }[] = [];
     await pool(ids, 16, async (id) => {
         const r = await axios.get(`${url}/v2/video/${id}/status`, { headers: { Authorization: `Bearer ${token}` } });
@@ -45,20 +49,37 @@ export async function withFileLinks(url: string, token: string, ids: string[]): 
 }
 
 const sum = (requests: Requests, route: RegExp) =>
-    Object.entries(requests).filter(([r]) => route.test(r)).reduce((n, [, by]) => n + Object.values(by).reduce((a, b) => a + b, 0), 0);
+    Object.entries(requests)
+        .filter(([r]) => route.test(r))
+        .reduce((n, [, by]) => n + Object.values(by).reduce((a, b) => a + b, 0), 0);
 
 /** One destroy of `n` videos with the given verification mode. */
 async function run(n: number, mode: "off" | "file" | "status") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-bench-verify-"));
-    const emulator = await startEmulator({ dataDir: path.join(dir, "data"), tokens: [TOKEN], processingSeconds: 0, credits: 100_000 });
+    const emulator = await startEmulator({
+        dataDir: path.join(dir, "data"),
+        tokens: [TOKEN],
+        processingSeconds: 0,
+        credits: 100_000,
+    });
     try {
         const ids: string[] = [];
-        await pool(Array.from({ length: n }, (_, i) => i), 16, async (i) => {
-            const form = new FormData();
-            form.append("prompt", `verify video ${i}`);
-            form.append("style", "fast-svd");
-            ids.push((await axios.post(`${emulator.url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } })).data.id);
-        });
+        await pool(
+            Array.from({ length: n }, (_, i) => i),
+            16,
+            async (i) => {
+                const form = new FormData();
+                form.append("prompt", `verify video ${i}`);
+                form.append("style", "fast-svd");
+                ids.push(
+                    (
+                        await axios.post(`${emulator.url}/v2/video/text-to-video`, form, {
+                            headers: { Authorization: `Bearer ${TOKEN}` },
+                        })
+                    ).data.id,
+                );
+            },
+        );
         const videos = await withFileLinks(emulator.url, TOKEN, ids);
         emulator.configure({ rateLimitPerMinute: 600, rateLimitBurst: 10, latencyMs: 20 });
         const h = createHandlers({ clock: systemClock, log: () => undefined, env: {} });
@@ -76,7 +97,13 @@ async function run(n: number, mode: "off" | "file" | "status") {
         const seconds = (Date.now() - start) / 1000;
         const after = await emulator.stats();
         const delta = (route: RegExp) => sum(after.requests, route) - sum(before, route);
-        return { seconds, failures, api: delta(/\/v2\//) / n, storage: delta(/\/files\//) / n, left: after.videosStored };
+        return {
+            seconds,
+            failures,
+            api: delta(/\/v2\//) / n,
+            storage: delta(/\/files\//) / n,
+            left: after.videosStored,
+        };
     } finally {
         await emulator.stop();
         fs.rmSync(dir, { recursive: true, force: true });

@@ -40,7 +40,10 @@ export interface FleetOptions {
     speed: number;
 }
 
-async function withEmulator<T>(options: Partial<EmulatorOptions>, run: (emulator: RunningEmulator) => Promise<T>): Promise<T> {
+async function withEmulator<T>(
+    options: Partial<EmulatorOptions>,
+    run: (emulator: RunningEmulator) => Promise<T>,
+): Promise<T> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-bench-fleet-"));
     const emulator = await startEmulator({ dataDir: path.join(dir, "data"), tokens: [TOKEN], ...options });
     try {
@@ -61,7 +64,9 @@ async function seedVideos(emulator: RunningEmulator, n: number): Promise<string[
             const form = new FormData();
             form.append("prompt", `fleet video ${i}`);
             form.append("style", "fast-svd");
-            const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } });
+            const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, {
+                headers: { Authorization: `Bearer ${TOKEN}` },
+            });
             ids.push(r.data.id);
         }
     };
@@ -92,7 +97,11 @@ async function destroyAcross(
     redisUrl: string | undefined,
 ): Promise<{ wallMs: number; failures: number; requests: number; refused: number }> {
     const connections: Redis[] = [];
-    const config: Record<string, string> = { "imagine:apiToken": TOKEN, "imagine:baseUrl": emulator.url, ...(redisUrl ? { "imagine:redisUrl": redisUrl } : {}) };
+    const config: Record<string, string> = {
+        "imagine:apiToken": TOKEN,
+        "imagine:baseUrl": emulator.url,
+        ...(redisUrl ? { "imagine:redisUrl": redisUrl } : {}),
+    };
     const handlers: VideoHandlers[] = [];
     for (let i = 0; i < instances; i++) {
         const h = createHandlers({
@@ -156,7 +165,9 @@ export async function fleet(o: FleetOptions): Promise<FleetRun[]> {
     return runs;
 }
 
-export async function bigDestroy(o: FleetOptions): Promise<{ videos: number; failures: number; ratio: number; share429: number; clockSpeed: number }> {
+export async function bigDestroy(
+    o: FleetOptions,
+): Promise<{ videos: number; failures: number; ratio: number; share429: number; clockSpeed: number }> {
     const videos = o.small ? 50 : 1000;
     return withEmulator({ processingSeconds: 0, credits: 100_000, clockSpeed: o.speed }, async (emulator) => {
         const ids = await seedVideos(emulator, videos);

@@ -44,7 +44,12 @@ const peakMiB = () => Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync("/proc/self
 `;
 
 /** A vendor that reads each upload to its end (counting bytes) and answers a new id. */
-async function startSink(): Promise<{ url: string; uploads: () => number; bytes: () => number; stop: () => Promise<void> }> {
+async function startSink(): Promise<{
+    url: string;
+    uploads: () => number;
+    bytes: () => number;
+    stop: () => Promise<void>;
+}> {
     let uploads = 0;
     let bytes = 0;
     const server = http.createServer((req, res) => {
@@ -74,12 +79,23 @@ export async function imageQueue(small: boolean): Promise<Record<string, number>
     const sink = await startSink();
     try {
         const out = await new Promise<string>((resolve, reject) => {
-            const child = spawn(process.execPath, ["-e", CHILD, sink.url, file, String(n), String(rpm), TOKEN], { stdio: ["ignore", "pipe", "inherit"] });
+            const child = spawn(process.execPath, ["-e", CHILD, sink.url, file, String(n), String(rpm), TOKEN], {
+                stdio: ["ignore", "pipe", "inherit"],
+            });
             let text = "";
             child.stdout.on("data", (c) => (text += c));
-            child.on("close", (code) => (code === 0 ? resolve(text) : reject(new Error(`imageQueue child exited ${code}`))));
+            child.on("close", (code) =>
+                code === 0 ? resolve(text) : reject(new Error(`imageQueue child exited ${code}`)),
+            );
         });
-        const r = JSON.parse(out) as { baseMiB: number; afterCheckMiB: number; peakMiB: number; seconds: number; failures: number; firstFailure?: string };
+        const r = JSON.parse(out) as {
+            baseMiB: number;
+            afterCheckMiB: number;
+            peakMiB: number;
+            seconds: number;
+            failures: number;
+            firstFailure?: string;
+        };
         if (r.firstFailure) process.stdout.write(`imageQueue: first failure: ${r.firstFailure}\n`);
         return {
             videos: n,

@@ -41,7 +41,10 @@ export const LEARNING_MINUTES = [1, 3, 12];
 
 /** The table's target: lag at most max(15 s, 25% of the generation time); at most 30 requests at 12 minutes. */
 export function pollingRowMeetsTarget(r: PollingRow): boolean {
-    return r.detectionLagSeconds <= Math.max(15, 0.25 * r.generationMinutes * 60) && (r.generationMinutes !== 12 || r.statusRequests <= 30);
+    return (
+        r.detectionLagSeconds <= Math.max(15, 0.25 * r.generationMinutes * 60) &&
+        (r.generationMinutes !== 12 || r.statusRequests <= 30)
+    );
 }
 
 /**
@@ -49,7 +52,10 @@ export function pollingRowMeetsTarget(r: PollingRow): boolean {
  * status request more per video (a fast style's dense window may add one; a slow style's saves many).
  */
 export function learningRowMeetsTarget(r: LearningRow): boolean {
-    return r.secondDetectionLagSeconds <= Math.max(15, 0.25 * r.generationMinutes * 60) && r.secondStatusRequests <= r.firstStatusRequests + 1;
+    return (
+        r.secondDetectionLagSeconds <= Math.max(15, 0.25 * r.generationMinutes * 60) &&
+        r.secondStatusRequests <= r.firstStatusRequests + 1
+    );
 }
 
 interface Run {
@@ -61,7 +67,13 @@ interface Run {
 
 async function withEmulator<T>(speed: number, minutes: number, run: (r: Run) => Promise<T>): Promise<T> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-bench-polling-"));
-    const emulator = await startEmulator({ dataDir: path.join(dir, "data"), tokens: [TOKEN], processingSeconds: minutes * 60, clockSpeed: speed, credits: 1000 });
+    const emulator = await startEmulator({
+        dataDir: path.join(dir, "data"),
+        tokens: [TOKEN],
+        processingSeconds: minutes * 60,
+        clockSpeed: speed,
+        credits: 1000,
+    });
     try {
         const clock = scaledClock(speed);
         // Default settings: only the token and the emulator's URL.
@@ -92,7 +104,9 @@ async function clockOffset(emulator: RunningEmulator, clock: { now(): number }):
 }
 
 const statusRequests = async (emulator: RunningEmulator) =>
-    Object.entries((await emulator.stats()).requests).filter(([route]) => /status/.test(route)).reduce((n, [, by]) => n + Object.values(by).reduce((m, c) => m + c, 0), 0);
+    Object.entries((await emulator.stats()).requests)
+        .filter(([route]) => /status/.test(route))
+        .reduce((n, [, by]) => n + Object.values(by).reduce((m, c) => m + c, 0), 0);
 
 /** Creates `count` videos of `style` at once and waits for them: mean status requests and lag per video. */
 async function batch({ emulator, p, emulatedNow }: Run, minutes: number, style: string, count: number) {

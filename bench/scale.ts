@@ -20,15 +20,27 @@ import { Clock, scaledClock, systemClock } from "../provider/clock";
 import { createHandlers, VideoHandlers } from "../provider/handlers";
 import { startVideoStack, VIDEO_TYPE } from "../test/lifecycle/stack-harness";
 import { destroyVerification, withFileLinks } from "./destroy-verification";
-import { LearningRow, learningRowMeetsTarget, pollingLearning, pollingRowMeetsTarget, PollingRow, pollingTable } from "./polling-table";
+import {
+    LearningRow,
+    learningRowMeetsTarget,
+    pollingLearning,
+    pollingRowMeetsTarget,
+    PollingRow,
+    pollingTable,
+} from "./polling-table";
 import { imageQueue } from "./image-queue";
 import { bigDestroy, fleet, FLEET_TARGETS, FleetRun, fleetMeets } from "./fleet";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
     options: {
-        small: { type: "boolean", default: false }, out: { type: "string" }, only: { type: "string" }, "fanout-speed": { type: "string" },
-        "polling-speed": { type: "string" }, "fleet-speed": { type: "string" }, "big-destroy-speed": { type: "string" },
+        small: { type: "boolean", default: false },
+        out: { type: "string" },
+        only: { type: "string" },
+        "fanout-speed": { type: "string" },
+        "polling-speed": { type: "string" },
+        "fleet-speed": { type: "string" },
+        "big-destroy-speed": { type: "string" },
     },
 });
 const SMALL = args.small === true;
@@ -79,18 +91,33 @@ async function pool<T>(items: T[], width: number, job: (item: T) => Promise<unkn
 /** Videos made directly on the emulator (no limit yet), finished at once. */
 async function seedVideos(emulator: RunningEmulator, n: number): Promise<string[]> {
     const ids: string[] = [];
-    await pool(Array.from({ length: n }, (_, i) => i), 16, async (i) => {
-        const form = new FormData();
-        form.append("prompt", `seed video ${i}`);
-        form.append("style", "fast-svd");
-        const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } });
-        ids.push(r.data.id);
-    });
+    await pool(
+        Array.from({ length: n }, (_, i) => i),
+        16,
+        async (i) => {
+            const form = new FormData();
+            form.append("prompt", `seed video ${i}`);
+            form.append("style", "fast-svd");
+            const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, {
+                headers: { Authorization: `Bearer ${TOKEN}` },
+            });
+            ids.push(r.data.id);
+        },
+    );
     return ids;
 }
 
 const count = (requests: Record<string, Record<string, number>>, route: RegExp, status?: string) =>
-    Object.entries(requests).filter(([r]) => route.test(r)).reduce((n, [, by]) => n + Object.entries(by).filter(([s]) => !status || s === status).reduce((m, [, c]) => m + c, 0), 0);
+    Object.entries(requests)
+        .filter(([r]) => route.test(r))
+        .reduce(
+            (n, [, by]) =>
+                n +
+                Object.entries(by)
+                    .filter(([s]) => !status || s === status)
+                    .reduce((m, [, c]) => m + c, 0),
+            0,
+        );
 
 /** `destroy` and `destroyOverBudget`: N deletes, 16 in flight, emulator at 600/min with 20 ms latency. */
 async function destroy(providerBudget: number) {
@@ -101,11 +128,14 @@ async function destroy(providerBudget: number) {
         const videos = await withFileLinks(emulator.url, TOKEN, await seedVideos(emulator, n));
         emulator.configure({ rateLimitPerMinute: allowed, rateLimitBurst: allowed / 60, latencyMs: 20 });
         const before = (await emulator.stats()).requests;
-        const p = await handlersFor(emulator.url, systemClock, { "imagine:requestsPerMinute": String(providerBudget), "imagine:deleteTimeoutMinutes": "10" });
+        const p = await handlersFor(emulator.url, systemClock, {
+            "imagine:requestsPerMinute": String(providerBudget),
+            "imagine:deleteTimeoutMinutes": "10",
+        });
         const start = Date.now();
         const failures = await pool(videos, 16, (v) => p.delete(v.id, v.props));
         const wallSeconds = (Date.now() - start) / 1000;
-        const after = (await emulator.stats());
+        const after = await emulator.stats();
         const lowerBoundSeconds = n / (allowed / 60);
         return {
             videos: n,
@@ -130,10 +160,18 @@ async function naiveDestroy() {
         emulator.configure({ rateLimitPerMinute: 600, rateLimitBurst: 10, latencyMs: 20 });
         const start = Date.now();
         const failures = await pool(ids, 16, async (id) => {
-            const r = await axios.delete(`${emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` }, validateStatus: () => true });
+            const r = await axios.delete(`${emulator.url}/v2/video/delete/${id}`, {
+                headers: { Authorization: `Bearer ${TOKEN}` },
+                validateStatus: () => true,
+            });
             if (r.status !== 200) throw new Error(String(r.status));
         });
-        return { videos: n, failures, wallSeconds: round((Date.now() - start) / 1000), videosLeft: (await emulator.stats()).videosStored };
+        return {
+            videos: n,
+            failures,
+            wallSeconds: round((Date.now() - start) / 1000),
+            videosLeft: (await emulator.stats()).videosStored,
+        };
     });
 }
 
@@ -142,7 +180,11 @@ async function polling() {
     const speed = SMALL ? 240 : 60;
     return withEmulator({ processingSeconds: 720, clockSpeed: speed }, async ({ emulator }) => {
         const p = await handlersFor(emulator.url, scaledClock(speed), {});
-        const { outs } = await p.create({ prompt: "a twelve-minute video", style: "kling-1.0-pro", __provider: "bench" });
+        const { outs } = await p.create({
+            prompt: "a twelve-minute video",
+            style: "kling-1.0-pro",
+            __provider: "bench",
+        });
         const returnedAt = Date.parse((await emulator.stats()).emulatedNow);
         const doneAt = Date.parse(String(outs.createdAt)) + 720_000;
         const stats = await emulator.stats();
@@ -160,38 +202,56 @@ async function fanout() {
     const n = SMALL ? 10 : 50;
     const speed = Number(args["fanout-speed"] ?? (SMALL ? 240 : 20));
     const limit = 50;
-    return withEmulator({ processingSeconds: 720, clockSpeed: speed, rateLimitPerMinute: limit, rateLimitBurst: 1, credits: 100_000 }, async ({ emulator }) => {
-        const clock = scaledClock(speed);
-        const p = await handlersFor(emulator.url, clock, { "imagine:requestsPerMinute": String(limit) });
-        const startEmulated = Date.parse((await emulator.stats()).emulatedNow);
-        const start = clock.now();
-        const created: Record<string, unknown>[] = [];
-        const results = await Promise.allSettled(
-            Array.from({ length: n }, (_, i) => p.create({ prompt: `fan-out video ${i}`, style: "kling-1.0-pro", __provider: "bench" }).then((r) => created.push(r.outs))),
-        );
-        const wallSeconds = (clock.now() - start) / 1000;
-        const lastDone = Math.max(...created.map((o) => Date.parse(String(o.createdAt)) + 720_000));
-        const referenceSeconds = (lastDone - startEmulated) / 1000 + n / (limit / 60);
-        const stats = await emulator.stats();
-        const total = stats.requestsTotal;
-        return {
-            videos: n,
-            limitPerMinute: limit,
-            failures: results.filter((r) => r.status === "rejected").length,
-            requests: total,
-            share429: round(count(stats.requests, /./, "429") / total, 4),
-            wallSeconds: round(wallSeconds),
-            referenceSeconds: round(referenceSeconds),
-            ratio: round(wallSeconds / referenceSeconds),
-            clockSpeed: speed,
-        };
-    });
+    return withEmulator(
+        { processingSeconds: 720, clockSpeed: speed, rateLimitPerMinute: limit, rateLimitBurst: 1, credits: 100_000 },
+        async ({ emulator }) => {
+            const clock = scaledClock(speed);
+            const p = await handlersFor(emulator.url, clock, { "imagine:requestsPerMinute": String(limit) });
+            const startEmulated = Date.parse((await emulator.stats()).emulatedNow);
+            const start = clock.now();
+            const created: Record<string, unknown>[] = [];
+            const results = await Promise.allSettled(
+                Array.from({ length: n }, (_, i) =>
+                    p
+                        .create({ prompt: `fan-out video ${i}`, style: "kling-1.0-pro", __provider: "bench" })
+                        .then((r) => created.push(r.outs)),
+                ),
+            );
+            const wallSeconds = (clock.now() - start) / 1000;
+            const lastDone = Math.max(...created.map((o) => Date.parse(String(o.createdAt)) + 720_000));
+            const referenceSeconds = (lastDone - startEmulated) / 1000 + n / (limit / 60);
+            const stats = await emulator.stats();
+            const total = stats.requestsTotal;
+            return {
+                videos: n,
+                limitPerMinute: limit,
+                failures: results.filter((r) => r.status === "rejected").length,
+                requests: total,
+                share429: round(count(stats.requests, /./, "429") / total, 4),
+                wallSeconds: round(wallSeconds),
+                referenceSeconds: round(referenceSeconds),
+                ratio: round(wallSeconds / referenceSeconds),
+                clockSpeed: speed,
+            };
+        },
+    );
 }
 
 /** `state`: the serialized provider, and one Video's whole entry in a checkpoint after `up`. */
 async function state() {
     let providerText = "";
-    await pulumi.runtime.setMocks({ newResource: (a) => { providerText = a.inputs.__provider; return { id: "x", state: a.inputs }; }, call: () => ({}) }, "p", "s", false);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (a) => {
+                providerText = a.inputs.__provider;
+                return { id: "x", state: a.inputs };
+            },
+            call: () => ({}),
+        },
+        "p",
+        "s",
+        false,
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Video } = require("pulumi-imagine-video");
     const v = new Video("v", { prompt: "p", style: "fast-svd" });
@@ -203,7 +263,10 @@ async function state() {
         if (!up.ok) throw new Error(`state: up failed: ${up.errors.join("; ")}`);
         const entry = videos.stack.readState().deployment.resources.find((r) => r.type === VIDEO_TYPE);
         await videos.stack.destroy();
-        return { providerBytes: Buffer.byteLength(providerText), resourceStateBytes: Buffer.byteLength(JSON.stringify(entry)) };
+        return {
+            providerBytes: Buffer.byteLength(providerText),
+            resourceStateBytes: Buffer.byteLength(JSON.stringify(entry)),
+        };
     } finally {
         await stop();
     }
@@ -216,7 +279,8 @@ const TARGETS = {
     fanout: "failures 0, share429 <= 0.02, ratio <= 1.25",
     state: "providerBytes <= 2048",
     destroyVerification: "failures 0 (figures: the cost of verified deletes)",
-    pollingTable: "every row: detectionLagSeconds <= max(15, 25% of the generation time); statusRequests <= 30 at 12 minutes",
+    pollingTable:
+        "every row: detectionLagSeconds <= max(15, 25% of the generation time); statusRequests <= 30 at 12 minutes",
     pollingLearning: "every row: second batch noticed within max(15 s, 25%), at most 1 status request more per video",
     imageQueue: "imageQueuePeakRssMiB <= 300 (100 image creates of 10 MiB), failures 0",
     ...FLEET_TARGETS,
@@ -235,7 +299,9 @@ function meets(results: Record<string, unknown>, runs: FleetRun[]): Record<strin
         destroyVerification: r.destroyVerification.failures === 0 && r.destroyVerification.videosLeft === 0,
         pollingTable: (results.pollingTable as PollingRow[]).every(pollingRowMeetsTarget),
         pollingLearning: (results.pollingLearning as LearningRow[]).every(learningRowMeetsTarget),
-        ...(r.imageQueue ? { imageQueue: r.imageQueue.imageQueuePeakRssMiB <= 300 && r.imageQueue.failures === 0 } : {}),
+        ...(r.imageQueue
+            ? { imageQueue: r.imageQueue.imageQueuePeakRssMiB <= 300 && r.imageQueue.failures === 0 }
+            : {}),
     };
 }
 
@@ -270,13 +336,19 @@ async function main() {
         process.stdout.write("running fleet...\n");
         fleetRuns = await fleet({ small: SMALL, speed: fleetSpeed });
     }
-    await run("bigDestroy", () => bigDestroy({ small: SMALL, speed: Number(args["big-destroy-speed"] ?? (SMALL ? 30 : 10)) }));
+    await run("bigDestroy", () =>
+        bigDestroy({ small: SMALL, speed: Number(args["big-destroy-speed"] ?? (SMALL ? 30 : 10)) }),
+    );
     const met = args.only ? {} : meets(results, fleetRuns);
     const report = {
         size: SMALL ? "small" : "full",
         date: new Date().toISOString(),
         machine: {
-            cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}`,
+            cpus: os.cpus().length,
+            cpuModel: os.cpus()[0]?.model,
+            memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+            node: process.version,
+            platform: `${os.platform()} ${os.release()}`,
             loadAverage: os.loadavg().map((v) => round(v)),
         },
         seconds: round((Date.now() - started) / 1000, 1),
@@ -284,20 +356,38 @@ async function main() {
             ...results,
             ...(fleetRuns.length ? { fleet: fleetRuns } : {}),
             // The issue's figure by its own name, beside the scenario that measures it.
-            ...(results.imageQueue ? { imageQueuePeakRssMiB: (results.imageQueue as { imageQueuePeakRssMiB: number }).imageQueuePeakRssMiB } : {}),
+            ...(results.imageQueue
+                ? {
+                      imageQueuePeakRssMiB: (results.imageQueue as { imageQueuePeakRssMiB: number })
+                          .imageQueuePeakRssMiB,
+                  }
+                : {}),
         },
         targets: TARGETS,
         targetsMet: met,
     };
     fs.writeFileSync(OUT, JSON.stringify(report, null, 2) + "\n");
     console.log(`\n${"benchmark".padEnd(18)} figures`);
-    const shown: [string, unknown][] = [...Object.entries(results), ...(fleetRuns.length ? [["fleet", fleetRuns] as [string, unknown]] : [])];
+    const shown: [string, unknown][] = [
+        ...Object.entries(results),
+        ...(fleetRuns.length ? [["fleet", fleetRuns] as [string, unknown]] : []),
+    ];
     for (const [name, figures] of shown) {
         const mark = name in met ? (met[name] ? "  [target met]" : "  [TARGET MISSED]") : "";
-        const rows = Array.isArray(figures) ? (figures as Record<string, unknown>[]) : [figures as Record<string, unknown>];
-        rows.forEach((row, i) => console.log(`${(i === 0 ? name : "").padEnd(18)} ${Object.entries(row).map(([k, v]) => `${k}=${String(v)}`).join("  ")}${i === 0 ? mark : ""}`));
+        const rows = Array.isArray(figures)
+            ? (figures as Record<string, unknown>[])
+            : [figures as Record<string, unknown>];
+        rows.forEach((row, i) =>
+            console.log(
+                `${(i === 0 ? name : "").padEnd(18)} ${Object.entries(row)
+                    .map(([k, v]) => `${k}=${String(v)}`)
+                    .join("  ")}${i === 0 ? mark : ""}`,
+            ),
+        );
     }
-    console.log(`\nwritten to ${OUT} (${report.size} size, ${report.seconds} s, ${report.machine.cpus} cores, ${report.machine.node})`);
+    console.log(
+        `\nwritten to ${OUT} (${report.size} size, ${report.seconds} s, ${report.machine.cpus} cores, ${report.machine.node})`,
+    );
 }
 
 main().catch((e) => {

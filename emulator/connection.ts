@@ -8,19 +8,19 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 const GRACE_MS = 500;
 
 export function closeAfterReply(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  reply.header("connection", "close");
-  const socket = request.raw.socket;
-  // With `Connection: close` node destroys the socket as soon as the answer is written; with the
-  // upload still arriving that is a TCP reset, which can reach the client before it has read the
-  // answer (it then sees EPIPE/ECONNRESET instead of the 413). Send only our FIN then, stop reading
-  // (the request's small buffer fills and node stops reading the socket), and drop it after the grace.
-  socket.destroySoon = function (this: typeof socket) {
-    this.end();
-  };
-  reply.raw.once("finish", () => {
-    request.raw.unpipe();
-    request.raw.pause();
-    setTimeout(() => socket.destroy(), GRACE_MS).unref();
-  });
-  return reply;
+    reply.header("connection", "close");
+    const socket = request.raw.socket;
+    // With `Connection: close` node destroys the socket as soon as the answer is written; with the
+    // upload still arriving that is a TCP reset, which can reach the client before it has read the
+    // answer (it then sees EPIPE/ECONNRESET instead of the 413). Send only our FIN then, stop reading
+    // (the request's small buffer fills and node stops reading the socket), and drop it after the grace.
+    socket.destroySoon = function (this: typeof socket) {
+        this.end();
+    };
+    reply.raw.once("finish", () => {
+        request.raw.unpipe();
+        request.raw.pause();
+        setTimeout(() => socket.destroy(), GRACE_MS).unref();
+    });
+    return reply;
 }

@@ -11,32 +11,32 @@ import type { UrlSigner } from "./signing";
 import type { Store } from "./store";
 
 export interface EmulatorContext {
-  switches: Switches;
-  store: Store;
-  files: VideoFiles;
-  clock: EmulatedClock;
-  signer: UrlSigner;
-  tokens: TokenCheck;
-  rateLimiter: RateLimiter;
-  requests: RequestStats;
-  lifecycle: Lifecycle;
-  /** accepted deletes: applied at once, dropped or delayed (dropFirstDelete, deleteLagSeconds) */
-  deletions: Deletions;
-  /** Timers of requests held by the hang fault; stop() clears them. */
-  hangTimers: Set<NodeJS.Timeout>;
-  /** http://127.0.0.1:PORT once listening. */
-  baseUrl: string;
+    switches: Switches;
+    store: Store;
+    files: VideoFiles;
+    clock: EmulatedClock;
+    signer: UrlSigner;
+    tokens: TokenCheck;
+    rateLimiter: RateLimiter;
+    requests: RequestStats;
+    lifecycle: Lifecycle;
+    /** accepted deletes: applied at once, dropped or delayed (dropFirstDelete, deleteLagSeconds) */
+    deletions: Deletions;
+    /** Timers of requests held by the hang fault; stop() clears them. */
+    hangTimers: Set<NodeJS.Timeout>;
+    /** http://127.0.0.1:PORT once listening. */
+    baseUrl: string;
 }
 
 declare module "fastify" {
-  interface FastifyContextConfig {
-    /** true on routes of the vendor API (faults, latency, auth and rate limit apply) */
-    vendor?: boolean;
-  }
-  interface FastifyRequest {
-    /** the key's hash, set by the auth hook on vendor routes */
-    owner?: string;
-    /** set when a fault dropped the connection, so it is counted as such */
-    dropped?: "reset" | "hang";
-  }
+    interface FastifyContextConfig {
+        /** true on routes of the vendor API (faults, latency, auth and rate limit apply) */
+        vendor?: boolean;
+    }
+    interface FastifyRequest {
+        /** the key's hash, set by the auth hook on vendor routes */
+        owner?: string;
+        /** set when a fault dropped the connection, so it is counted as such */
+        dropped?: "reset" | "hang";
+    }
 }

@@ -12,32 +12,32 @@ import type { Store } from "./store";
 export type DeleteOutcome = "applied" | "dropped" | "pending";
 
 export class Deletions {
-  constructor(
-    private readonly store: Store,
-    private readonly files: VideoFiles,
-    private readonly clock: EmulatedClock,
-  ) {}
+    constructor(
+        private readonly store: Store,
+        private readonly files: VideoFiles,
+        private readonly clock: EmulatedClock,
+    ) {}
 
-  /** Handles a delete request the route has accepted (answered 200) for a stored video. */
-  request(id: string, switches: Pick<Switches, "dropFirstDelete" | "deleteLagSeconds">): DeleteOutcome {
-    const requests = this.store.countDeleteRequest(id);
-    if (switches.dropFirstDelete && requests === 1) return "dropped";
-    if (switches.deleteLagSeconds > 0) {
-      this.store.scheduleDelete(id, this.clock.now() + switches.deleteLagSeconds * 1000);
-      this.applyDue();
-      return this.store.get(id) ? "pending" : "applied";
+    /** Handles a delete request the route has accepted (answered 200) for a stored video. */
+    request(id: string, switches: Pick<Switches, "dropFirstDelete" | "deleteLagSeconds">): DeleteOutcome {
+        const requests = this.store.countDeleteRequest(id);
+        if (switches.dropFirstDelete && requests === 1) return "dropped";
+        if (switches.deleteLagSeconds > 0) {
+            this.store.scheduleDelete(id, this.clock.now() + switches.deleteLagSeconds * 1000);
+            this.applyDue();
+            return this.store.get(id) ? "pending" : "applied";
+        }
+        this.remove(id);
+        return "applied";
     }
-    this.remove(id);
-    return "applied";
-  }
 
-  /** Removes the videos whose planned removal time has come; called before any lookup of a video. */
-  applyDue(): void {
-    for (const id of this.store.dueDeletes(this.clock.now())) this.remove(id);
-  }
+    /** Removes the videos whose planned removal time has come; called before any lookup of a video. */
+    applyDue(): void {
+        for (const id of this.store.dueDeletes(this.clock.now())) this.remove(id);
+    }
 
-  private remove(id: string): void {
-    this.store.delete(id);
-    this.files.remove(id);
-  }
+    private remove(id: string): void {
+        this.store.delete(id);
+        this.files.remove(id);
+    }
 }

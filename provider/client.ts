@@ -1,10 +1,5 @@
 /** The Imagine API's operations (generate, status, delete) and their URL variants, over one RequestSender. */
-import {
-    ImagineConnectionError,
-    ImagineError,
-    ImagineGenerationUncertainError,
-    ImagineServerError,
-} from "./errors";
+import { ImagineConnectionError, ImagineError, ImagineGenerationUncertainError, ImagineServerError } from "./errors";
 import { ImagineProtocolError, ImagineRouteNotFoundError, ImagineVideoNotFoundError } from "./errors";
 import { ImageFile, openImageForUpload } from "./image-file";
 import { RequestSender } from "./request-sender";
@@ -23,7 +18,10 @@ export interface GenerationRequest {
 
 /** Whether a failed generation request may have reached the vendor and been accepted. */
 function mayHaveAccepted(e: unknown): boolean {
-    return (e instanceof ImagineConnectionError && e.requestMayHaveArrived) || (e instanceof ImagineServerError && e.httpStatus !== 503);
+    return (
+        (e instanceof ImagineConnectionError && e.requestMayHaveArrived) ||
+        (e instanceof ImagineServerError && e.httpStatus !== 503)
+    );
 }
 
 function uncertain(e: ImagineError): ImagineGenerationUncertainError {
@@ -32,7 +30,13 @@ function uncertain(e: ImagineError): ImagineGenerationUncertainError {
             "exists that this stack does not record (the API cannot list videos to find it). Running `pulumi up` " +
             "again starts a new generation. To be sure nothing stays paid for, look for a video with this prompt in " +
             "the Imagine dashboard and hand its id to a Video with `adoptVideoId`, so that `pulumi destroy` deletes it.",
-        { httpStatus: e.httpStatus, vendorCode: e.vendorCode, vendorMessage: e.vendorMessage, operation: e.operation, problem: e.problem },
+        {
+            httpStatus: e.httpStatus,
+            vendorCode: e.vendorCode,
+            vendorMessage: e.vendorMessage,
+            operation: e.operation,
+            problem: e.problem,
+        },
     );
 }
 
@@ -56,16 +60,33 @@ const DELETE_ROUTES: Route[] = [
 ];
 
 /** Where documented answers put a video's id: `{"id"}` (create), `{"video": {"uuid"|"id"}}` (status), and `data` wrappers. */
-const ID_PATHS: string[][] = [["id"], ["uuid"], ["data", "id"], ["data", "uuid"], ["video", "id"], ["video", "uuid"], ["data", "video", "id"], ["data", "video", "uuid"]];
+const ID_PATHS: string[][] = [
+    ["id"],
+    ["uuid"],
+    ["data", "id"],
+    ["data", "uuid"],
+    ["video", "id"],
+    ["video", "uuid"],
+    ["data", "video", "id"],
+    ["data", "video", "uuid"],
+];
 
 /** An id as text: a non-empty string without whitespace or "/", or an integer (large ones arrive as text, see parseJson). */
 export function videoIdOf(body: unknown): string | undefined {
     for (const p of ID_PATHS) {
         let v: unknown = body;
         for (const k of p) {
-            v = typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined;
+            v =
+                typeof v === "object" && v !== null && !Array.isArray(v)
+                    ? (v as Record<string, unknown>)[k]
+                    : undefined;
         }
-        const text = typeof v === "number" && Number.isInteger(v) && v >= 0 ? String(v) : typeof v === "string" ? v.trim() : undefined;
+        const text =
+            typeof v === "number" && Number.isInteger(v) && v >= 0
+                ? String(v)
+                : typeof v === "string"
+                  ? v.trim()
+                  : undefined;
         if (text && /^[^\s/]{1,128}$/.test(text)) {
             return text;
         }
@@ -111,17 +132,30 @@ export class ImagineClient {
         const path = req.image ? "/v2/video/image-to-video" : "/v2/video/text-to-video";
         let body: unknown;
         try {
-            body = await this.sender.send({ method: "POST", path, form, idempotent: false, deadlineMs, priority: "high" });
+            body = await this.sender.send({
+                method: "POST",
+                path,
+                form,
+                idempotent: false,
+                deadlineMs,
+                priority: "high",
+            });
         } catch (e) {
             throw mayHaveAccepted(e) ? uncertain(e as ImagineError) : e;
         }
         const id = videoIdOf(body);
         if (id === undefined) {
-            const fields = Object.keys(body as object).slice(0, 10).map((k) => k.slice(0, 30)).join(", ");
+            const fields = Object.keys(body as object)
+                .slice(0, 10)
+                .map((k) => k.slice(0, 30))
+                .join(", ");
             throw uncertain(
-                new ImagineProtocolError(`POST ${path}: the Imagine API answered success without a video id (answer fields: ${fields || "none"}).`, {
-                    operation: `POST ${path}`,
-                }),
+                new ImagineProtocolError(
+                    `POST ${path}: the Imagine API answered success without a video id (answer fields: ${fields || "none"}).`,
+                    {
+                        operation: `POST ${path}`,
+                    },
+                ),
             );
         }
         return { id };
@@ -150,7 +184,11 @@ export class ImagineClient {
      * by the other method). When the status shows the video, the other method is tried.
      * `used`, when given, is told the method of the last delete sent (for deletion receipts).
      */
-    async deleteVideo(id: string, deadlineMs: number, used?: { method?: "DELETE" | "POST" }): Promise<"deleted" | "already-gone"> {
+    async deleteVideo(
+        id: string,
+        deadlineMs: number,
+        used?: { method?: "DELETE" | "POST" },
+    ): Promise<"deleted" | "already-gone"> {
         let goneSaidBy: string | undefined;
         let statusShowsVideo = false;
         let missing: ImagineRouteNotFoundError | undefined;
@@ -158,7 +196,13 @@ export class ImagineClient {
             const route = DELETE_ROUTES[index];
             if (used) used.method = route.method as "DELETE" | "POST";
             try {
-                await this.sender.send({ method: route.method, path: route.path(encodeURIComponent(id)), idempotent: true, deadlineMs, priority: "high" });
+                await this.sender.send({
+                    method: route.method,
+                    path: route.path(encodeURIComponent(id)),
+                    idempotent: true,
+                    deadlineMs,
+                    priority: "high",
+                });
                 this.deleteRoute = index;
                 return "deleted";
             } catch (e) {

@@ -32,7 +32,12 @@ export function diffVideo(olds: Record<string, unknown>, news: Record<string, un
         }
     }
     const updates = UPDATE_KEYS.filter((k) => !same(olds[k], news[k]));
-    return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false, ...(keptFailed ? { keptFailed } : {}) };
+    return {
+        changes: replaces.length > 0 || updates.length > 0,
+        replaces,
+        deleteBeforeReplace: false,
+        ...(keptFailed ? { keptFailed } : {}),
+    };
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -49,7 +54,14 @@ function canonical(v: unknown): string {
     }
     if (typeof v === "object" && !Array.isArray(v)) {
         const o = v as Record<string, unknown>;
-        return "{" + Object.keys(o).sort().map((k) => JSON.stringify(k) + ":" + canonical(o[k])).join(",") + "}";
+        return (
+            "{" +
+            Object.keys(o)
+                .sort()
+                .map((k) => JSON.stringify(k) + ":" + canonical(o[k]))
+                .join(",") +
+            "}"
+        );
     }
     return JSON.stringify(v);
 }

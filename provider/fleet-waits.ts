@@ -23,7 +23,10 @@ export class FleetWaits {
     private requesting = false;
     private beating = false;
 
-    constructor(private readonly clock: Clock, private readonly sync: WaitsSync) {}
+    constructor(
+        private readonly clock: Clock,
+        private readonly sync: WaitsSync,
+    ) {}
 
     /** Videos being waited for across the fleet (this process's included). */
     get inFlight(): number {

@@ -26,7 +26,11 @@ type Props = Record<string, unknown>;
 export interface VideoHandlers {
     configure(req: { config: { get(key: string): string | undefined } }): Promise<void>;
     check(olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
-    diff(id: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }>;
+    diff(
+        id: string,
+        olds: Props,
+        news: Props,
+    ): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }>;
     create(inputs: Props): Promise<{ id: string; outs: Props }>;
     read(id: string, props: Props): Promise<{ id: string; props: Props; inputs?: Props }>;
     update(id: string, olds: Props, news: Props): Promise<{ outs: Props }>;
@@ -75,18 +79,21 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
         if (!entry) {
             const url = settings.redisUrl;
             const redis = url ? (deps.redis ?? sharedRedis)(url, warn) : undefined;
-            const bucket = url && redis
-                ? new RedisBucket({
-                      redis,
-                      token: settings.token,
-                      requestsPerMinute: settings.requestsPerMinute,
-                      warn,
-                      where: redisUrlForDisplay(url),
-                  })
-                : undefined;
+            const bucket =
+                url && redis
+                    ? new RedisBucket({
+                          redis,
+                          token: settings.token,
+                          requestsPerMinute: settings.requestsPerMinute,
+                          warn,
+                          where: redisUrlForDisplay(url),
+                      })
+                    : undefined;
             entry = {
                 budget: new RequestBudget(settings.requestsPerMinute, clock, bucket),
-                waits: bucket ? new FleetWaits(clock, (n, now, lease) => bucket.syncWaits(n, now, lease)) : { inFlight: 0 },
+                waits: bucket
+                    ? new FleetWaits(clock, (n, now, lease) => bucket.syncWaits(n, now, lease))
+                    : { inFlight: 0 },
             };
             perKey.set(k, entry);
         }
@@ -114,7 +121,9 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
                 backoff: deps.backoff,
                 random: deps.random,
                 onRetry: ({ operation, attempt, delayMs, error }) =>
-                    log(`${operation}: ${error.constructor.name} (${error.httpStatus ?? "no answer"}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
+                    log(
+                        `${operation}: ${error.constructor.name} (${error.httpStatus ?? "no answer"}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`,
+                    ),
             });
             const ledgerFile = path.resolve(cwd(), settings.ledgerPath);
             const ledger = new Ledger({
@@ -125,7 +134,21 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
                 warn,
                 inFlight: ledgerInFlight,
             });
-            context = { key, ctx: { client: new ImagineClient(sender), settings, clock, random: deps.random, log, warn, cwd: cwd(), waits, learned, ledger } };
+            context = {
+                key,
+                ctx: {
+                    client: new ImagineClient(sender),
+                    settings,
+                    clock,
+                    random: deps.random,
+                    log,
+                    warn,
+                    cwd: cwd(),
+                    waits,
+                    learned,
+                    ledger,
+                },
+            };
         }
         return context.ctx;
     };
@@ -161,8 +184,10 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
             await confirm(id, olds);
             const d = diffVideo(olds, news);
             if (d.keptFailed) {
-                log(`video ${id}: its generation failed, and the resource is protected, so \`pulumi up\` does not replace it ` +
-                    "with a new generation. To generate it again, remove `protect` from the program, run `pulumi state unprotect <urn>`, then `pulumi up`.");
+                log(
+                    `video ${id}: its generation failed, and the resource is protected, so \`pulumi up\` does not replace it ` +
+                        "with a new generation. To generate it again, remove `protect` from the program, run `pulumi state unprotect <urn>`, then `pulumi up`.",
+                );
             }
             return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
         },

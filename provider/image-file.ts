@@ -53,8 +53,10 @@ export async function openImageForUpload(image: ImageFile): Promise<Blob> {
     }
     const digest = "sha256:" + hash.digest("hex");
     if (digest !== image.digest) {
-        throw changed(`its content is not the one recorded (recorded ${image.digest.slice(0, 19)}..., now ${digest.slice(0, 19)}...; ` +
-            "if `imageDigest` is in the resource's `ignoreChanges`, the recorded digest is the old file's)");
+        throw changed(
+            `its content is not the one recorded (recorded ${image.digest.slice(0, 19)}..., now ${digest.slice(0, 19)}...; ` +
+                "if `imageDigest` is in the resource's `ignoreChanges`, the recorded digest is the old file's)",
+        );
     }
     // The same file-backed data, typed: the bytes are read again only as the upload streams.
     return file.slice(0, file.size, contentType);

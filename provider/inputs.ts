@@ -30,7 +30,11 @@ const isUnknown = (v: unknown): boolean => v === UNKNOWN;
  * `olds` are the previous inputs: an `imageDigest` the engine carried over from them (the resource's
  * `ignoreChanges` lists it) is kept, so a re-saved image does not force a new video.
  */
-export function checkInputs(news: Record<string, unknown>, cwd: string, olds: Record<string, unknown> = {}): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+export function checkInputs(
+    news: Record<string, unknown>,
+    cwd: string,
+    olds: Record<string, unknown> = {},
+): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
     const failures: CheckFailure[] = [];
     const fail = (property: string, reason: string) => failures.push({ property, reason });
     const inputs: Record<string, unknown> = { ...news };
@@ -43,14 +47,23 @@ export function checkInputs(news: Record<string, unknown>, cwd: string, olds: Re
             if (Number.isSafeInteger(id) && id >= 0) {
                 inputs.adoptVideoId = String(id);
             } else {
-                fail("adoptVideoId", "is a number that is not a whole number below 2^53 (larger ones lose digits in JavaScript): write the id as a string, as the Imagine API returned it.");
+                fail(
+                    "adoptVideoId",
+                    "is a number that is not a whole number below 2^53 (larger ones lose digits in JavaScript): write the id as a string, as the Imagine API returned it.",
+                );
             }
         } else if (!isUnknown(id) && (typeof id !== "string" || !VIDEO_ID.test(id))) {
-            fail("adoptVideoId", `is not a video id (${describeId(id)}): ids are 1-128 letters, digits, "-" or "_", with no "/" or whitespace. Copy the id the Imagine API returned.`);
+            fail(
+                "adoptVideoId",
+                `is not a video id (${describeId(id)}): ids are 1-128 letters, digits, "-" or "_", with no "/" or whitespace. Copy the id the Imagine API returned.`,
+            );
         }
         for (const k of ["prompt", "style", "aspectRatio", "imagePath", "extraParams"]) {
             if (has(k)) {
-                fail(k, `set either adoptVideoId (to adopt an existing video) or ${k} and the other generation inputs (to generate one), not both: remove ${k}.`);
+                fail(
+                    k,
+                    `set either adoptVideoId (to adopt an existing video) or ${k} and the other generation inputs (to generate one), not both: remove ${k}.`,
+                );
             }
         }
     } else {
@@ -62,7 +75,10 @@ export function checkInputs(news: Record<string, unknown>, cwd: string, olds: Re
     }
     if (has("imagePath") && !isUnknown(news.imagePath)) {
         const digest = checkImage(news.imagePath, cwd, fail);
-        const carried = typeof news.imageDigest === "string" && /^sha256:[0-9a-f]{64}$/.test(news.imageDigest) && news.imageDigest === olds.imageDigest;
+        const carried =
+            typeof news.imageDigest === "string" &&
+            /^sha256:[0-9a-f]{64}$/.test(news.imageDigest) &&
+            news.imageDigest === olds.imageDigest;
         if (digest) {
             inputs.imageDigest = carried ? news.imageDigest : digest;
         }
@@ -80,7 +96,10 @@ export function checkInputs(news: Record<string, unknown>, cwd: string, olds: Re
     if (has("timeoutMinutes") && !isUnknown(news.timeoutMinutes)) {
         const t = news.timeoutMinutes;
         if (typeof t !== "number" || !Number.isFinite(t) || t <= 0) {
-            fail("timeoutMinutes", `is not a positive number of minutes (${typeof t === "number" ? "a number at or below 0" : `a ${typeof t}`}): use e.g. ${DEFAULT_TIMEOUT_MINUTES} (the default); the vendor takes 10-15 minutes a video.`);
+            fail(
+                "timeoutMinutes",
+                `is not a positive number of minutes (${typeof t === "number" ? "a number at or below 0" : `a ${typeof t}`}): use e.g. ${DEFAULT_TIMEOUT_MINUTES} (the default); the vendor takes 10-15 minutes a video.`,
+            );
         }
     }
     return { inputs, failures };
@@ -91,9 +110,15 @@ function checkPrompt(prompt: unknown, fail: (p: string, r: string) => void): voi
         return;
     }
     if (typeof prompt !== "string" || prompt.trim() === "") {
-        fail("prompt", "is required and must not be empty: describe the video to generate (or set adoptVideoId to adopt an existing video instead).");
+        fail(
+            "prompt",
+            "is required and must not be empty: describe the video to generate (or set adoptVideoId to adopt an existing video instead).",
+        );
     } else if (prompt.length > MAX_PROMPT_CHARS) {
-        fail("prompt", `is ${prompt.length} characters long; the Imagine API accepts at most ${MAX_PROMPT_CHARS}: shorten it.`);
+        fail(
+            "prompt",
+            `is ${prompt.length} characters long; the Imagine API accepts at most ${MAX_PROMPT_CHARS}: shorten it.`,
+        );
     }
 }
 
@@ -104,7 +129,10 @@ function checkStyle(style: unknown, fail: (p: string, r: string) => void): void 
     if (typeof style !== "string" || style.trim() === "") {
         fail("style", 'is required: name the Imagine video style, e.g. "kling-1.0-pro" or "fast-svd".');
     } else if (!/^[A-Za-z0-9._-]+$/.test(style)) {
-        fail("style", 'is not a style name: only letters, digits, ".", "-" and "_" are allowed; use e.g. "kling-1.0-pro".');
+        fail(
+            "style",
+            'is not a style name: only letters, digits, ".", "-" and "_" are allowed; use e.g. "kling-1.0-pro".',
+        );
     }
 }
 
@@ -118,9 +146,15 @@ function checkExtraParams(extra: unknown, fail: (p: string, r: string) => void):
     }
     for (const [k, v] of Object.entries(extra)) {
         if (RESERVED_FIELDS.includes(k)) {
-            fail("extraParams", `"${k}" is set by the resource itself: use the matching input instead of extraParams.${k}.`);
+            fail(
+                "extraParams",
+                `"${k}" is set by the resource itself: use the matching input instead of extraParams.${k}.`,
+            );
         } else if (typeof v !== "string" && !isUnknown(v)) {
-            fail("extraParams", `extraParams.${k.slice(0, 60)} must be a string (form fields are text): write the ${typeof v} as a string, e.g. with String(...).`);
+            fail(
+                "extraParams",
+                `extraParams.${k.slice(0, 60)} must be a string (form fields are text): write the ${typeof v} as a string, e.g. with String(...).`,
+            );
         }
     }
 }
@@ -139,7 +173,7 @@ function describeId(id: unknown): string {
     if (/[/\\%]/.test(id)) {
         return 'it contains "/", "\\" or "%"';
     }
-    return "it contains characters other than letters, digits, \"-\" and \"_\"";
+    return 'it contains characters other than letters, digits, "-" and "_"';
 }
 
 /** Validates the image and returns its sha256 digest, or undefined after recording a failure. */
@@ -153,7 +187,10 @@ function checkImage(imagePath: unknown, cwd: string, fail: (p: string, r: string
     try {
         stat = fs.statSync(full);
     } catch {
-        fail("imagePath", `"${imagePath}" does not exist (resolved to ${full}): check the path; relative paths start at the program's folder.`);
+        fail(
+            "imagePath",
+            `"${imagePath}" does not exist (resolved to ${full}): check the path; relative paths start at the program's folder.`,
+        );
         return undefined;
     }
     if (!stat.isFile()) {
@@ -162,7 +199,10 @@ function checkImage(imagePath: unknown, cwd: string, fail: (p: string, r: string
         return undefined;
     }
     if (stat.size > MAX_IMAGE_BYTES) {
-        fail("imagePath", `"${imagePath}" is ${stat.size} bytes; images may be at most ${MAX_IMAGE_BYTES} bytes (10 MiB): resize or compress it.`);
+        fail(
+            "imagePath",
+            `"${imagePath}" is ${stat.size} bytes; images may be at most ${MAX_IMAGE_BYTES} bytes (10 MiB): resize or compress it.`,
+        );
         return undefined;
     }
     // Hashed in chunks: checking a hundred 10 MiB images must not hold a hundred copies.
@@ -184,11 +224,17 @@ function checkImage(imagePath: unknown, cwd: string, fail: (p: string, r: string
             fs.closeSync(fd);
         }
     } catch (e) {
-        fail("imagePath", `"${imagePath}" cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}): check its permissions.`);
+        fail(
+            "imagePath",
+            `"${imagePath}" cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}): check its permissions.`,
+        );
         return undefined;
     }
     if (!head || !imageContentType(head)) {
-        fail("imagePath", `"${imagePath}" is not a JPEG or PNG image (its first bytes say otherwise): convert it to JPEG or PNG.`);
+        fail(
+            "imagePath",
+            `"${imagePath}" is not a JPEG or PNG image (its first bytes say otherwise): convert it to JPEG or PNG.`,
+        );
         return undefined;
     }
     return "sha256:" + hash.digest("hex");
@@ -199,7 +245,10 @@ export function imageContentType(bytes: Buffer): string | undefined {
     if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
         return "image/jpeg";
     }
-    if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+    if (
+        bytes.length >= 8 &&
+        bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    ) {
         return "image/png";
     }
     return undefined;

@@ -12,4 +12,5 @@ export function keyFingerprint(token: string): string {
 }
 
 /** How a user finds the fingerprint of one of their keys, for messages. */
-export const FINGERPRINT_HOWTO = 'a key\'s fingerprint is the start of its SHA-256: `printf %s "$KEY" | sha256sum | cut -c1-12`';
+export const FINGERPRINT_HOWTO =
+    'a key\'s fingerprint is the start of its SHA-256: `printf %s "$KEY" | sha256sum | cut -c1-12`';

@@ -10,16 +10,18 @@ import { promises as fsp } from "fs";
 import * as path from "path";
 import { LedgerEntry, LedgerKey, LedgerStore, sameKey } from "./ledger";
 
-type Line =
-    | ({ op: "put" } & LedgerEntry)
-    | { op: "remove"; key: LedgerKey; videoId: string; at: number };
+type Line = ({ op: "put" } & LedgerEntry) | { op: "remove"; key: LedgerKey; videoId: string; at: number };
 
 export class FileLedgerStore implements LedgerStore {
     readonly description: string;
     private readonly reported = new Set<string>();
 
     /** `file` is absolute; `shown` is how warnings name it (the configured path). */
-    constructor(private readonly file: string, shown: string, private readonly warn: (message: string) => void) {
+    constructor(
+        private readonly file: string,
+        shown: string,
+        private readonly warn: (message: string) => void,
+    ) {
         this.description = `the ledger file ${shown}`;
     }
 
@@ -111,14 +113,24 @@ function parseLine(raw: string): Line | undefined {
     }
     const l = v as Record<string, unknown>;
     const key = l.key as Record<string, unknown> | undefined;
-    const keyOk = typeof key === "object" && key !== null && typeof key.project === "string" && typeof key.stack === "string" && typeof key.name === "string";
+    const keyOk =
+        typeof key === "object" &&
+        key !== null &&
+        typeof key.project === "string" &&
+        typeof key.stack === "string" &&
+        typeof key.name === "string";
     if (!keyOk || typeof l.videoId !== "string" || typeof l.at !== "number") {
         return undefined;
     }
     if (l.op === "remove") {
         return l as unknown as Line;
     }
-    if (l.op === "put" && typeof l.digest === "string" && typeof l.account === "string" && (l.state === "accepted" || l.state === "handed")) {
+    if (
+        l.op === "put" &&
+        typeof l.digest === "string" &&
+        typeof l.account === "string" &&
+        (l.state === "accepted" || l.state === "handed")
+    ) {
         return l as unknown as Line;
     }
     return undefined;

@@ -14,7 +14,10 @@ const CONNECT_WAIT_MS = 1500;
 export class RedisLedgerStore implements LedgerStore {
     readonly description = "Redis (imagine:redisUrl)";
 
-    constructor(private readonly redis: Redis, private readonly days: number) {}
+    constructor(
+        private readonly redis: Redis,
+        private readonly days: number,
+    ) {}
 
     static keyOf(key: LedgerKey): string {
         return `imagine:ledger:${[key.project, key.stack, key.name].map(encodeURIComponent).join(":")}`;
@@ -40,7 +43,11 @@ export class RedisLedgerStore implements LedgerStore {
     async put(entry: LedgerEntry): Promise<void> {
         const r = await this.ready();
         const k = RedisLedgerStore.keyOf(entry.key);
-        const results = await r.multi().hset(k, entry.videoId, JSON.stringify(entry)).pexpire(k, Math.round(this.days * 86_400_000)).exec();
+        const results = await r
+            .multi()
+            .hset(k, entry.videoId, JSON.stringify(entry))
+            .pexpire(k, Math.round(this.days * 86_400_000))
+            .exec();
         const failed = (results ?? []).find(([err]) => err);
         if (!results || failed) {
             throw failed?.[0] ?? new Error("the transaction was discarded");

@@ -55,7 +55,9 @@ export function identityOf(value: unknown): LedgerKey | undefined {
     }
     const v = value as Record<string, unknown>;
     const ok = (x: unknown) => typeof x === "string" && x !== "";
-    return ok(v.project) && ok(v.stack) && ok(v.name) ? { project: v.project as string, stack: v.stack as string, name: v.name as string } : undefined;
+    return ok(v.project) && ok(v.stack) && ok(v.name)
+        ? { project: v.project as string, stack: v.stack as string, name: v.name as string }
+        : undefined;
 }
 
 /** `sha256:<hex>` of the inputs that define what is generated (prompt, style, aspect ratio, image, extra fields). */
@@ -66,7 +68,13 @@ export function definingDigest(inputs: Record<string, unknown>): string {
         style: inputs.style ?? null,
         aspectRatio: inputs.aspectRatio ?? null,
         imageDigest: inputs.imageDigest ?? null,
-        extraParams: extra ? Object.fromEntries(Object.keys(extra).sort().map((k) => [k, extra[k]])) : null,
+        extraParams: extra
+            ? Object.fromEntries(
+                  Object.keys(extra)
+                      .sort()
+                      .map((k) => [k, extra[k]]),
+              )
+            : null,
     };
     return "sha256:" + createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }
@@ -127,7 +135,13 @@ export class Ledger {
         }
         const oldest = this.now() - this.o.days * 86_400_000;
         return [...byId.values()]
-            .filter((e) => e.account === this.o.account && e.at >= oldest && sameKey(e.key, key) && !this.o.inFlight.has(e.videoId))
+            .filter(
+                (e) =>
+                    e.account === this.o.account &&
+                    e.at >= oldest &&
+                    sameKey(e.key, key) &&
+                    !this.o.inFlight.has(e.videoId),
+            )
             .sort((a, b) => b.at - a.at);
     }
 
@@ -162,7 +176,9 @@ export class Ledger {
             try {
                 await store.remove(key, videoId);
             } catch (e) {
-                this.warnOnce(`${store.description} could not be updated (${reason(e)}); an entry of video ${videoId} stays until it expires`);
+                this.warnOnce(
+                    `${store.description} could not be updated (${reason(e)}); an entry of video ${videoId} stays until it expires`,
+                );
             }
         }
     }
@@ -173,13 +189,17 @@ export class Ledger {
                 await this.o.shared.put(entry);
                 return;
             } catch (e) {
-                this.warnOnce(`${this.o.shared.description} is unavailable (${reason(e)}); the ledger of accepted generations falls back to ${this.o.local.description}, which other runners do not see`);
+                this.warnOnce(
+                    `${this.o.shared.description} is unavailable (${reason(e)}); the ledger of accepted generations falls back to ${this.o.local.description}, which other runners do not see`,
+                );
             }
         }
         try {
             await this.o.local.put(entry);
         } catch (e) {
-            this.warnOnce(`${this.o.local.description} could not be written (${reason(e)}): video ${entry.videoId} is not in the ledger, so an interrupted \`pulumi up\` could not adopt it. Check the folder's permissions or set imagine:ledgerPath`);
+            this.warnOnce(
+                `${this.o.local.description} could not be written (${reason(e)}): video ${entry.videoId} is not in the ledger, so an interrupted \`pulumi up\` could not adopt it. Check the folder's permissions or set imagine:ledgerPath`,
+            );
         }
     }
 

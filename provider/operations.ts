@@ -44,8 +44,17 @@ export interface OperationContext {
 
 /** The names of the resource's inputs, as stored among its outputs too. */
 export const INPUT_KEYS = [
-    "prompt", "style", "aspectRatio", "imagePath", "extraParams",
-    "waitForCompletion", "timeoutMinutes", "adoptVideoId", "imageDigest", "identity", "protected",
+    "prompt",
+    "style",
+    "aspectRatio",
+    "imagePath",
+    "extraParams",
+    "waitForCompletion",
+    "timeoutMinutes",
+    "adoptVideoId",
+    "imageDigest",
+    "identity",
+    "protected",
 ] as const;
 
 /**
@@ -92,7 +101,13 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         ctx.log(`adopted video ${id} (${status.state})`);
         const outs = { ...base, ...statusOutputs(id, status), keyFingerprint: fingerprint };
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
-        return { id, outs: status.state === "processing" ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status.createdAt)) : outs };
+        return {
+            id,
+            outs:
+                status.state === "processing"
+                    ? await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status.createdAt))
+                    : outs,
+        };
     }
 
     const ledger = ctx.ledger;
@@ -103,7 +118,12 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     const digest = definingDigest(inputs);
     const entries = await ledger.find(key);
     // Left by an interrupted create with other inputs (the program changed since): in no stack, so deleted.
-    const sweep = sweepLedger(ctx, ledger, key, entries.filter((e) => e.state === "accepted" && e.digest !== digest));
+    const sweep = sweepLedger(
+        ctx,
+        ledger,
+        key,
+        entries.filter((e) => e.state === "accepted" && e.digest !== digest),
+    );
     const same = entries.filter((x) => x.state === "accepted" && x.digest === digest);
     let duplicates: Promise<void> = Promise.resolve();
     try {
@@ -124,10 +144,15 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
 
 /** A new generation; with a ledger, its id is recorded the moment the vendor accepts it. */
 async function generate(
-    ctx: OperationContext, inputs: Props, base: Props, deadline: number, start: number,
+    ctx: OperationContext,
+    inputs: Props,
+    base: Props,
+    deadline: number,
+    start: number,
     record?: { ledger: Ledger; key: LedgerKey; digest: string },
 ): Promise<{ id: string; outs: Props }> {
-    const image = typeof inputs.imagePath === "string" ? imageFile(ctx.cwd, inputs.imagePath, inputs.imageDigest) : undefined;
+    const image =
+        typeof inputs.imagePath === "string" ? imageFile(ctx.cwd, inputs.imagePath, inputs.imageDigest) : undefined;
     const { id } = await ctx.client.createVideo(
         {
             prompt: inputs.prompt as string,
@@ -142,10 +167,18 @@ async function generate(
     // until create returns, only the ledger knows it.
     await record?.ledger.accepted(record.key, id, record.digest);
     ctx.log(`video ${id}: generation started (${String(inputs.style)})`);
-    const accepted: Props = { ...base, videoId: id, status: "processing", keyFingerprint: keyFingerprint(ctx.settings.token) };
+    const accepted: Props = {
+        ...base,
+        videoId: id,
+        status: "processing",
+        keyFingerprint: keyFingerprint(ctx.settings.token),
+    };
     // The vendor started the generation before it answered: plan the checks from the answer (an
     // image upload can take seconds), so they never come later than the schedule says.
-    return handOver(record, id, async () => ({ id, outs: await finish(ctx, id, accepted, inputs, deadline, ctx.clock.now(), true) }));
+    return handOver(record, id, async () => ({
+        id,
+        outs: await finish(ctx, id, accepted, inputs, deadline, ctx.clock.now(), true),
+    }));
 }
 
 /**
@@ -153,7 +186,13 @@ async function generate(
  * undefined (and the entry dropped) when the vendor no longer knows it.
  */
 async function adoptFromLedger(
-    ctx: OperationContext, ledger: Ledger, key: LedgerKey, e: LedgerEntry, base: Props, inputs: Props, deadline: number,
+    ctx: OperationContext,
+    ledger: Ledger,
+    key: LedgerKey,
+    e: LedgerEntry,
+    base: Props,
+    inputs: Props,
+    deadline: number,
 ): Promise<{ id: string; outs: Props } | undefined> {
     const id = e.videoId;
     ledger.claim(id);
@@ -162,7 +201,9 @@ async function adoptFromLedger(
         status = await ctx.client.getStatus(id, deadline);
     } catch (err) {
         if (err instanceof ImagineVideoNotFoundError) {
-            ctx.log(`video ${id}: in the ledger of accepted generations but gone on the vendor's side; the entry is dropped and a new generation starts`);
+            ctx.log(
+                `video ${id}: in the ledger of accepted generations but gone on the vendor's side; the entry is dropped and a new generation starts`,
+            );
             ledger.release(id);
             await ledger.remove(key, id);
             return undefined;
@@ -170,20 +211,34 @@ async function adoptFromLedger(
         // Unknown for now: recorded as processing, and the wait below (or the next up) finds out.
         status = undefined;
     }
-    ctx.log(`video ${id}: adopted from the ledger of accepted generations (${status?.state ?? "status unknown"}): an interrupted \`pulumi up\` started it, so no new generation is made`);
+    ctx.log(
+        `video ${id}: adopted from the ledger of accepted generations (${status?.state ?? "status unknown"}): an interrupted \`pulumi up\` started it, so no new generation is made`,
+    );
     const record = { ledger, key, digest: e.digest };
     return handOver(record, id, async () => {
         const recorded = { ...base, keyFingerprint: keyFingerprint(ctx.settings.token) };
-        const outs = status ? { ...recorded, ...statusOutputs(id, status) } : { ...recorded, videoId: id, status: "processing" };
+        const outs = status
+            ? { ...recorded, ...statusOutputs(id, status) }
+            : { ...recorded, videoId: id, status: "processing" };
         if (status?.state === "failed") {
             throw failedGeneration(id, outs, inputs);
         }
-        return { id, outs: status?.state === "finished" ? outs : await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status?.createdAt)) };
+        return {
+            id,
+            outs:
+                status?.state === "finished"
+                    ? outs
+                    : await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status?.createdAt)),
+        };
     });
 }
 
 /** Runs the rest of a create, then marks the entry as handed to the engine, whether it returned or threw. */
-async function handOver<T>(record: { ledger: Ledger; key: LedgerKey; digest: string } | undefined, id: string, rest: () => Promise<T>): Promise<T> {
+async function handOver<T>(
+    record: { ledger: Ledger; key: LedgerKey; digest: string } | undefined,
+    id: string,
+    rest: () => Promise<T>,
+): Promise<T> {
     try {
         return await rest();
     } finally {
@@ -196,25 +251,39 @@ async function handOver<T>(record: { ledger: Ledger; key: LedgerKey; digest: str
  * inputs since changed). Never throws: a video that cannot be deleted now keeps its entry, and the next
  * create or delete of the resource tries again.
  */
-export async function sweepLedger(ctx: OperationContext, ledger: Ledger, key: LedgerKey, stale: LedgerEntry[]): Promise<void> {
+export async function sweepLedger(
+    ctx: OperationContext,
+    ledger: Ledger,
+    key: LedgerKey,
+    stale: LedgerEntry[],
+): Promise<void> {
     await Promise.all(
         stale.map(async (e) => {
             ledger.claim(e.videoId);
             try {
-                ctx.log(`video ${e.videoId}: started by an interrupted \`pulumi up\` with inputs since changed, and in no stack; deleting it`);
+                ctx.log(
+                    `video ${e.videoId}: started by an interrupted \`pulumi up\` with inputs since changed, and in no stack; deleting it`,
+                );
                 await deleteFromVendor(ctx, e.videoId, { identity: key });
                 ledger.release(e.videoId);
                 await ledger.remove(key, e.videoId);
             } catch (err) {
                 ledger.release(e.videoId);
-                (ctx.warn ?? ctx.log)(`video ${e.videoId} (left by an interrupted \`pulumi up\`) could not be deleted: ${describeFailure(err)} It stays in the ledger; the next \`pulumi up\` or \`pulumi destroy\` of ${key.name} tries again.`);
+                (ctx.warn ?? ctx.log)(
+                    `video ${e.videoId} (left by an interrupted \`pulumi up\`) could not be deleted: ${describeFailure(err)} It stays in the ledger; the next \`pulumi up\` or \`pulumi destroy\` of ${key.name} tries again.`,
+                );
             }
         }),
     );
 }
 
 /** `pulumi up` with changed waiting options, or a retry of a video whose wait failed earlier. */
-export async function updateVideo(ctx: OperationContext, id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
+export async function updateVideo(
+    ctx: OperationContext,
+    id: string,
+    olds: Props,
+    news: Props,
+): Promise<{ outs: Props }> {
     const deadline = ctx.clock.now() + timeoutMs(news);
     const outs: Props = { ...withoutInputs(olds), ...pickInputs(news) };
     if (olds.status !== "processing" || news.waitForCompletion === false) {
@@ -228,7 +297,11 @@ export async function updateVideo(ctx: OperationContext, id: string, olds: Props
  * another key than the one that made the video proves nothing: the video is kept as it is. Stored
  * file links are kept while valid, so an unchanged video refreshes without a change.
  */
-export async function readVideo(ctx: OperationContext, id: string, props: Props): Promise<{ id: string; props: Props; inputs?: Props }> {
+export async function readVideo(
+    ctx: OperationContext,
+    id: string,
+    props: Props,
+): Promise<{ id: string; props: Props; inputs?: Props }> {
     const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
     let status: VideoStatus;
     try {
@@ -237,7 +310,9 @@ export async function readVideo(ctx: OperationContext, id: string, props: Props)
         if (e instanceof ImagineVideoNotFoundError) {
             const other = otherKey(ctx, props);
             if (other) {
-                ctx.log(`video ${id}: the Imagine API says it does not exist, but ${other}; kept in the stack unchanged`);
+                ctx.log(
+                    `video ${id}: the Imagine API says it does not exist, but ${other}; kept in the stack unchanged`,
+                );
                 return { id, props: withoutProvider(props), inputs: pickInputs(props) };
             }
             ctx.log(`video ${id} no longer exists on the vendor's side`);
@@ -270,8 +345,10 @@ function otherKey(ctx: OperationContext, props: Props): string | undefined {
     if (typeof recorded !== "string" || recorded === "" || recorded === current) {
         return undefined;
     }
-    return `it was made with the API key whose fingerprint is ${recorded}, and the current key's is ${current} ` +
-        "(another key cannot see it)";
+    return (
+        `it was made with the API key whose fingerprint is ${recorded}, and the current key's is ${current} ` +
+        "(another key cannot see it)"
+    );
 }
 
 /**
@@ -315,9 +392,16 @@ async function deleteFromVendor(ctx: OperationContext, id: string, props: Props)
     const delays = backoffDelays(ctx);
     let vendorSaysGone = false;
     for (let round = 1; ; round++) {
-        const check = await checkGone({ client: ctx.client, requestTimeoutMs: ctx.settings.requestTimeoutMs }, id, fileUrl, mode, deadline);
+        const check = await checkGone(
+            { client: ctx.client, requestTimeoutMs: ctx.settings.requestTimeoutMs },
+            id,
+            fileUrl,
+            mode,
+            deadline,
+        );
         if (check.gone) {
-            const proof = check.proof === "file-404" ? "its file link answers 404" : "the API no longer knows it (status 404)";
+            const proof =
+                check.proof === "file-404" ? "its file link answers 404" : "the API no longer knows it (status 404)";
             const again = attempts > 1 ? ` after ${attempts} delete requests` : "";
             return done(check.proof, `${how}${again}, confirmed: ${proof}`);
         }
@@ -334,7 +418,8 @@ async function deleteFromVendor(ctx: OperationContext, id: string, props: Props)
         }
         ctx.log(
             `video ${id}: ${seen} after the vendor acknowledged its delete; ` +
-                (vendorSaysGone ? "checking again" : "sending the delete again") + ` in ${(pause / 1000).toFixed(1)}s`,
+                (vendorSaysGone ? "checking again" : "sending the delete again") +
+                ` in ${(pause / 1000).toFixed(1)}s`,
         );
         await ctx.clock.sleep(pause);
         if (!vendorSaysGone) {
@@ -345,7 +430,13 @@ async function deleteFromVendor(ctx: OperationContext, id: string, props: Props)
 }
 
 /** One delete request (DELETE, or POST where DELETE is not served), waiting out a busy video. */
-async function sendDelete(ctx: OperationContext, id: string, props: Props, deadline: number, used: { method?: "DELETE" | "POST" }): Promise<"deleted" | "already-gone"> {
+async function sendDelete(
+    ctx: OperationContext,
+    id: string,
+    props: Props,
+    deadline: number,
+    used: { method?: "DELETE" | "POST" },
+): Promise<"deleted" | "already-gone"> {
     for (;;) {
         try {
             const result = await ctx.client.deleteVideo(id, deadline, used);
@@ -363,7 +454,9 @@ async function sendDelete(ctx: OperationContext, id: string, props: Props, deadl
             async () => {
                 try {
                     const s = await ctx.client.getStatus(id, deadline);
-                    return s.state === "processing" ? { done: false, progress: s.vendorStatus ?? s.state } : { done: true, value: false };
+                    return s.state === "processing"
+                        ? { done: false, progress: s.vendorStatus ?? s.state }
+                        : { done: true, value: false };
                 } catch (err) {
                     if (err instanceof ImagineVideoNotFoundError) {
                         return { done: true, value: true };
@@ -371,7 +464,12 @@ async function sendDelete(ctx: OperationContext, id: string, props: Props, deadl
                     throw err;
                 }
             },
-            { delayMs: backoffDelays(ctx), deadlineMs: deadline, clock: ctx.clock, description: `video ${id} to stop processing before deleting it` },
+            {
+                delayMs: backoffDelays(ctx),
+                deadlineMs: deadline,
+                clock: ctx.clock,
+                description: `video ${id} to stop processing before deleting it`,
+            },
         );
         if (gone) {
             refuseOtherKeysNotFound(ctx, id, props);
@@ -381,7 +479,12 @@ async function sendDelete(ctx: OperationContext, id: string, props: Props, deadl
 }
 
 /** Appends the video's receipt when `imagine:deletionLog` is set; a failed write warns, never fails the delete. */
-function writeReceipt(ctx: OperationContext, id: string, props: Props, r: Pick<DeletionReceipt, "method" | "verification" | "attempts">): void {
+function writeReceipt(
+    ctx: OperationContext,
+    id: string,
+    props: Props,
+    r: Pick<DeletionReceipt, "method" | "verification" | "attempts">,
+): void {
     const file = ctx.settings.deletionLog;
     if (!file) {
         return;
@@ -391,7 +494,9 @@ function writeReceipt(ctx: OperationContext, id: string, props: Props, r: Pick<D
         appendReceipt(file, ctx.cwd, { videoId: id, ...identityOf(props), deletedAt: new Date().toISOString(), ...r });
     } catch (e) {
         const code = (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? "unknown error";
-        ctx.log(`warning: video ${id} is deleted, but its receipt could not be written to imagine:deletionLog (${code})`);
+        ctx.log(
+            `warning: video ${id} is deleted, but its receipt could not be written to imagine:deletionLog (${code})`,
+        );
     }
 }
 
@@ -413,7 +518,15 @@ function refuseOtherKeysNotFound(ctx: OperationContext, id: string, props: Props
  * `startedMs`: when the generation started (undefined: unknown); `learn`: that start is exact, so the
  * time the style took is learned.
  */
-async function finish(ctx: OperationContext, id: string, outs: Props, inputs: Props, deadline: number, startedMs: number | undefined, learn = false): Promise<Props> {
+async function finish(
+    ctx: OperationContext,
+    id: string,
+    outs: Props,
+    inputs: Props,
+    deadline: number,
+    startedMs: number | undefined,
+    learn = false,
+): Promise<Props> {
     const withProvider = (o: Props) => ({ ...o, __provider: inputs.__provider });
     if (inputs.waitForCompletion === false) {
         return outs;
@@ -465,7 +578,12 @@ function failedGeneration(id: string, outs: Props, inputs: Props): VideoPartialF
  * The checks follow provider/polling.ts, planned from the generation's start; a progress line
  * says what is happening at each pause (status, time elapsed, when the next check comes).
  */
-export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs: number, plan: WaitPlan = {}): Promise<VideoStatus> {
+export async function waitForVideo(
+    ctx: OperationContext,
+    id: string,
+    deadlineMs: number,
+    plan: WaitPlan = {},
+): Promise<VideoStatus> {
     const learned = ctx.learned?.timing(plan.style);
     const schedule: PollSchedule = {
         expectedMs: ctx.settings.expectedMs,
@@ -481,12 +599,15 @@ export async function waitForVideo(ctx: OperationContext, id: string, deadlineMs
     let lastStatus = "processing";
     const onPause = (delayMs: number, attempt: number) => {
         if (attempt === 0) {
-            const hint = learned && plan.style !== undefined
-                ? ` (${plan.style} took about ${seconds(learned.typicalMs)}s in this deployment so far)`
-                : "";
+            const hint =
+                learned && plan.style !== undefined
+                    ? ` (${plan.style} took about ${seconds(learned.typicalMs)}s in this deployment so far)`
+                    : "";
             ctx.log(`video ${id}: first status check in ${seconds(delayMs)}s${hint}`);
         } else {
-            ctx.log(`video ${id}: ${lastStatus} (${Math.round((processingAtMs ?? elapsed()) / 1000)}s elapsed); next check in ${seconds(delayMs)}s`);
+            ctx.log(
+                `video ${id}: ${lastStatus} (${Math.round((processingAtMs ?? elapsed()) / 1000)}s elapsed); next check in ${seconds(delayMs)}s`,
+            );
         }
     };
     ctx.waits.inFlight++;
@@ -544,7 +665,14 @@ function stringOrUndefined(v: unknown): string | undefined {
 
 /** Pauses for waits that are not a generation's (a busy video before a delete). */
 function backoffDelays(ctx: OperationContext) {
-    return exponentialDelays({ minDelayMs: ctx.settings.minPollMs, maxDelayMs: ctx.settings.maxPollMs, initialDelayMs: ctx.settings.minPollMs }, ctx.random);
+    return exponentialDelays(
+        {
+            minDelayMs: ctx.settings.minPollMs,
+            maxDelayMs: ctx.settings.maxPollMs,
+            initialDelayMs: ctx.settings.minPollMs,
+        },
+        ctx.random,
+    );
 }
 
 /**
@@ -555,8 +683,15 @@ export function isStillProcessing(e: unknown): boolean {
     if (e instanceof ImagineConflictError) {
         return true;
     }
-    return e instanceof ImagineError && e.httpStatus !== undefined && e.httpStatus >= 400 && e.httpStatus < 500 &&
-        /\b(still|currently|is being|being) (processing|generat\w*|in progress|rendering|running)\b|\b(not (yet )?(finished|complete|completed|done)|in progress)\b/i.test(e.vendorMessage ?? "");
+    return (
+        e instanceof ImagineError &&
+        e.httpStatus !== undefined &&
+        e.httpStatus >= 400 &&
+        e.httpStatus < 500 &&
+        /\b(still|currently|is being|being) (processing|generat\w*|in progress|rendering|running)\b|\b(not (yet )?(finished|complete|completed|done)|in progress)\b/i.test(
+            e.vendorMessage ?? "",
+        )
+    );
 }
 
 function describeFailure(e: unknown): string {
@@ -616,5 +751,10 @@ function dropUndefined(o: Props): Props {
 
 /** The image as check recorded it; its bytes are read when the request is sent (see image-file.ts). */
 function imageFile(cwd: string, imagePath: string, digest: unknown): ImageFile {
-    return { path: path.resolve(cwd, imagePath), imagePath, filename: path.basename(imagePath), digest: typeof digest === "string" ? digest : "" };
+    return {
+        path: path.resolve(cwd, imagePath),
+        imagePath,
+        filename: path.basename(imagePath),
+        digest: typeof digest === "string" ? digest : "",
+    };
 }

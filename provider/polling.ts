@@ -78,7 +78,12 @@ export function plannedDelay(elapsedMs: number, s: PollSchedule): number {
  * The pause before the next check, `elapsedMs` after the generation started, with `inFlight`
  * videos being waited for (this one included). `random` in [0, 1) draws the jitter.
  */
-export function nextPollDelay(elapsedMs: number, inFlight: number, s: PollSchedule, random: () => number = Math.random): number {
+export function nextPollDelay(
+    elapsedMs: number,
+    inFlight: number,
+    s: PollSchedule,
+    random: () => number = Math.random,
+): number {
     const fairShare = (Math.max(1, inFlight) * 60_000) / (POLL_SHARE * s.requestsPerMinute);
     const delay = Math.max(plannedDelay(Math.max(0, elapsedMs), s), fairShare);
     return delay * (1 - JITTER + 2 * JITTER * random());

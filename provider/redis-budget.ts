@@ -140,7 +140,9 @@ export interface RedisBucketOptions {
 
 /** The prefix of every key of this key-and-rate's budget: a hash, never the token. */
 export function budgetKeyPrefix(token: string, requestsPerMinute: number): string {
-    const digest = createHash("sha256").update(`pulumi-imagine-video/budget\n${token}\n${requestsPerMinute}`).digest("hex");
+    const digest = createHash("sha256")
+        .update(`pulumi-imagine-video/budget\n${token}\n${requestsPerMinute}`)
+        .digest("hex");
     return `imagine-video:budget:{${digest.slice(0, 32)}}`;
 }
 
@@ -162,7 +164,12 @@ export class RedisBucket implements SharedBucket {
     constructor(private readonly options: RedisBucketOptions) {
         this.redis = options.redis;
         const prefix = budgetKeyPrefix(options.token, options.requestsPerMinute);
-        this.keys = { bucket: `${prefix}:bucket`, demand: `${prefix}:demand`, waits: `${prefix}:waits`, leases: `${prefix}:leases` };
+        this.keys = {
+            bucket: `${prefix}:bucket`,
+            demand: `${prefix}:demand`,
+            waits: `${prefix}:waits`,
+            leases: `${prefix}:leases`,
+        };
         this.maxPerMs = (options.requestsPerMinute * PACING) / 60_000;
         this.capacity = Math.max(1, Math.ceil(options.requestsPerMinute / 60));
         this.demandTtlMs = Math.max(5000, 4 / this.maxPerMs);
@@ -181,9 +188,18 @@ export class RedisBucket implements SharedBucket {
         this.successes = 0;
         try {
             const wait = await this.redis.imagineBudgetTake(
-                this.keys.bucket, this.keys.demand,
-                now, this.maxPerMs, this.capacity, priority, this.member, this.demandTtlMs,
-                moreHigh ? 1 : 0, successes, IDLE_TTL_MS, INCREASE_SHARE,
+                this.keys.bucket,
+                this.keys.demand,
+                now,
+                this.maxPerMs,
+                this.capacity,
+                priority,
+                this.member,
+                this.demandTtlMs,
+                moreHigh ? 1 : 0,
+                successes,
+                IDLE_TTL_MS,
+                INCREASE_SHARE,
             );
             this.answered();
             return Math.max(0, Number(wait));
@@ -199,8 +215,18 @@ export class RedisBucket implements SharedBucket {
             return;
         }
         this.redis
-            .imagineBudgetThrottle(this.keys.bucket, now, Math.ceil(pauseMs), SHARED_DECREASE, MIN_RATE_SHARE, IDLE_TTL_MS)
-            .then(() => this.answered(), (e: unknown) => this.failed(e));
+            .imagineBudgetThrottle(
+                this.keys.bucket,
+                now,
+                Math.ceil(pauseMs),
+                SHARED_DECREASE,
+                MIN_RATE_SHARE,
+                IDLE_TTL_MS,
+            )
+            .then(
+                () => this.answered(),
+                (e: unknown) => this.failed(e),
+            );
     }
 
     succeeded(): void {
@@ -213,7 +239,15 @@ export class RedisBucket implements SharedBucket {
             return undefined;
         }
         try {
-            const total = await this.redis.imagineFleetWaits(this.keys.waits, this.keys.leases, now, this.member, localCount, leaseMs, IDLE_TTL_MS);
+            const total = await this.redis.imagineFleetWaits(
+                this.keys.waits,
+                this.keys.leases,
+                now,
+                this.member,
+                localCount,
+                leaseMs,
+                IDLE_TTL_MS,
+            );
             this.answered();
             return Number(total);
         } catch (e) {
@@ -233,7 +267,9 @@ export class RedisBucket implements SharedBucket {
         this.avoidMs = RETRY_REDIS_AFTER_MS;
         if (this.slowWarned) {
             this.slowWarned = false;
-            this.options.warn(`Redis at ${this.options.where} answers in time again: back on the shared request budget.`);
+            this.options.warn(
+                `Redis at ${this.options.where} answers in time again: back on the shared request budget.`,
+            );
         }
     }
 

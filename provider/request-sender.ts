@@ -45,7 +45,16 @@ export interface SendRequest {
     priority: Priority;
 }
 
-const NEVER_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL", "EHOSTUNREACH", "ENETUNREACH", "ERR_INVALID_URL"]);
+const NEVER_REACHED = new Set([
+    "ECONNREFUSED",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "EAI_NONAME",
+    "EAI_FAIL",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "ERR_INVALID_URL",
+]);
 const DNS_FAILURES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL"]);
 
 /**
@@ -53,7 +62,9 @@ const DNS_FAILURES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL"
  * mismatch): the request is only written after the handshake, so it never left the machine.
  */
 function isTlsFailure(code: string): boolean {
-    return /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|ERR_OSSL_)/.test(code);
+    return /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|ERR_OSSL_)/.test(
+        code,
+    );
 }
 
 /** Removes what must never reach a message: the token (and any bearer credential), and signed URLs' queries. */
@@ -131,7 +142,12 @@ export class RequestSender {
             if (decision.delayMs > remaining) {
                 throw new ImagineTimeoutError(
                     `${error.message} Gave up after ${attempt + 1} attempt(s): the next retry would pass the deadline.`,
-                    { httpStatus: error.httpStatus, vendorCode: error.vendorCode, vendorMessage: error.vendorMessage, operation },
+                    {
+                        httpStatus: error.httpStatus,
+                        vendorCode: error.vendorCode,
+                        vendorMessage: error.vendorMessage,
+                        operation,
+                    },
                 );
             }
             this.options.onRetry?.({ operation, attempt: attempt + 1, delayMs: decision.delayMs, error });
@@ -162,11 +178,15 @@ export class RequestSender {
         const raw = typeof response.data === "string" ? response.data : "";
         const retryAfter = headerValue(response.headers["retry-after"]);
         if (response.status < 200 || response.status >= 300) {
-            throw errorFromResponse(response.status, raw, retryAfter, operation, this.clock.now(), (t) => this.redact(t));
+            throw errorFromResponse(response.status, raw, retryAfter, operation, this.clock.now(), (t) =>
+                this.redact(t),
+            );
         }
         const body = parseJson(raw);
         if (asVendorError(body)) {
-            throw errorFromResponse(response.status, raw, retryAfter, operation, this.clock.now(), (t) => this.redact(t));
+            throw errorFromResponse(response.status, raw, retryAfter, operation, this.clock.now(), (t) =>
+                this.redact(t),
+            );
         }
         if (typeof body !== "object" || body === null) {
             throw new ImagineProtocolError(

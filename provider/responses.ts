@@ -59,7 +59,10 @@ function quoteLargeIntegers(raw: string): string {
             const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(raw.slice(i, i + 400));
             const token = m ? m[0] : c;
             const digits = token.replace(/^-/, "");
-            out += m && !m[1] && !m[2] && digits.length >= 16 && !Number.isSafeInteger(Number(token)) ? `"${token}"` : token;
+            out +=
+                m && !m[1] && !m[2] && digits.length >= 16 && !Number.isSafeInteger(Number(token))
+                    ? `"${token}"`
+                    : token;
             i += token.length;
         } else {
             out += c;
@@ -77,7 +80,10 @@ export const EXCERPT_CHARS = 120;
  * prefix of the token behind), then tags stripped, whitespace collapsed, and cut to `max` characters.
  */
 export function excerpt(text: string, redact: (text: string) => string, max = EXCERPT_CHARS): string {
-    const clean = redact(text).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+    const clean = redact(text)
+        .replace(/<[^>]*>/g, " ")
+        .replace(/\s+/g, " ")
+        .trim();
     return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
@@ -134,7 +140,9 @@ export function errorFromResponse(
 ): ImagineError {
     const json = parseJson(rawBody);
     const vendor = asVendorError(json);
-    const vendorMessage = vendor ? excerpt([vendor.error, vendor.message].filter(Boolean).join(": "), redact, 300) || undefined : undefined;
+    const vendorMessage = vendor
+        ? excerpt([vendor.error, vendor.message].filter(Boolean).join(": "), redact, 300) || undefined
+        : undefined;
     const details: ImagineErrorDetails = { httpStatus, vendorCode: vendor?.code, vendorMessage, operation };
     const said = describe(httpStatus, vendor?.code, vendorMessage, rawBody, redact);
     const code = vendor?.code;
@@ -152,8 +160,18 @@ export function errorFromResponse(
             details,
         );
     }
-    if (httpStatus === 401 || httpStatus === 403 || httpStatus === 406 || (code !== undefined && AUTH_CODES.has(code))) {
-        const what = code === 1002 || httpStatus === 406 ? "expired" : httpStatus === 403 ? "not allowed to do this" : "missing or not valid";
+    if (
+        httpStatus === 401 ||
+        httpStatus === 403 ||
+        httpStatus === 406 ||
+        (code !== undefined && AUTH_CODES.has(code))
+    ) {
+        const what =
+            code === 1002 || httpStatus === 406
+                ? "expired"
+                : httpStatus === 403
+                  ? "not allowed to do this"
+                  : "missing or not valid";
         return new ImagineAuthError(
             `${operation}: the Imagine API says the API token is ${what} (${said}). ${TOKEN_FIX}`,
             details,
@@ -162,9 +180,13 @@ export function errorFromResponse(
     if (httpStatus === 404) {
         // The vendor's body, or JSON that is about something other than a route (`{"detail": "Video
         // not found"}`), answers about the video. Not JSON, or JSON saying the route is missing: the URL form is not served.
-        const aboutVideo = vendor !== undefined || (typeof json === "object" && json !== null && !saysRouteMissing(rawBody));
+        const aboutVideo =
+            vendor !== undefined || (typeof json === "object" && json !== null && !saysRouteMissing(rawBody));
         return aboutVideo
-            ? new ImagineVideoNotFoundError(`${operation}: no such video for this API key (${said}).`, { ...details, vendorSchema: vendor !== undefined })
+            ? new ImagineVideoNotFoundError(`${operation}: no such video for this API key (${said}).`, {
+                  ...details,
+                  vendorSchema: vendor !== undefined,
+              })
             : new ImagineRouteNotFoundError(
                   `${operation}: the server does not serve this URL (${said}). ` +
                       "Check imagine:baseUrl (or IMAGINE_BASE_URL): it should be https://api.vyro.ai.",
@@ -179,7 +201,10 @@ export function errorFromResponse(
     }
     if (httpStatus >= 500 || code === 1200 || code === 1201) {
         const problem = `${operation}: the Imagine API failed (${said}).`;
-        return new ImagineServerError(`${problem} This is on the vendor's side; run the command again later.`, { ...details, problem });
+        return new ImagineServerError(`${problem} This is on the vendor's side; run the command again later.`, {
+            ...details,
+            problem,
+        });
     }
     if (httpStatus === 413) {
         return new ImagineInvalidRequestError(
@@ -187,17 +212,25 @@ export function errorFromResponse(
             details,
         );
     }
-    return new ImagineInvalidRequestError(`${operation}: the Imagine API rejected the request (${said}).${generationHint(operation, vendor?.code, vendorMessage)}`, details);
+    return new ImagineInvalidRequestError(
+        `${operation}: the Imagine API rejected the request (${said}).${generationHint(operation, vendor?.code, vendorMessage)}`,
+        details,
+    );
 }
 
 /** What web frameworks say when no route matches (fastify, express, a gateway), not a missing record. */
 function saysRouteMissing(rawBody: string): boolean {
-    return /\broute\b|cannot (get|post|delete|put)\b|\b(endpoint|path|url|resource path)\b.{0,40}not (found|exist)|no (such )?(route|endpoint|handler)|not a valid (path|endpoint)/i.test(rawBody);
+    return /\broute\b|cannot (get|post|delete|put)\b|\b(endpoint|path|url|resource path)\b.{0,40}not (found|exist)|no (such )?(route|endpoint|handler)|not a valid (path|endpoint)/i.test(
+        rawBody,
+    );
 }
 
 /** Vendor words (form fields) and the Video input a user changes to fix them, with the fix. */
 const INPUT_FIXES: [RegExp, string][] = [
-    [/\bstyle/i, 'check the Video input `style`: use a style the Imagine API offers, e.g. "kling-1.0-pro" or "fast-svd".'],
+    [
+        /\bstyle/i,
+        'check the Video input `style`: use a style the Imagine API offers, e.g. "kling-1.0-pro" or "fast-svd".',
+    ],
     [/aspect[_ ]?ratio/i, "check the Video input `aspectRatio`: use one of 1:1, 16:9, 9:16."],
     [/\bprompt/i, "check the Video input `prompt`: 1-2,500 characters."],
     [/\b(file|image)\b/i, "check the Video input `imagePath`: a JPEG or PNG of at most 10 MiB."],
@@ -211,9 +244,11 @@ function generationHint(operation: string, code: number | undefined, vendorMessa
     if (!/\/v2\/video\/(text|image)-to-video$/.test(operation)) {
         return "";
     }
-    const text = code === 1103 ? "style" : vendorMessage ?? "";
+    const text = code === 1103 ? "style" : (vendorMessage ?? "");
     const fix = INPUT_FIXES.find(([re]) => re.test(text));
-    return fix ? ` The vendor's message names a field: ${fix[1]}` : " Check the Video inputs prompt, style, aspectRatio, imagePath and extraParams.";
+    return fix
+        ? ` The vendor's message names a field: ${fix[1]}`
+        : " Check the Video inputs prompt, style, aspectRatio, imagePath and extraParams.";
 }
 
 function describe(

@@ -50,12 +50,48 @@ interface NumberSetting {
 export const SETTINGS = {
     apiToken: { key: "imagine:apiToken", env: "IMAGINE_API_TOKEN" },
     baseUrl: { key: "imagine:baseUrl", env: "IMAGINE_BASE_URL", defaultValue: "https://api.vyro.ai" },
-    requestTimeout: { key: "imagine:requestTimeoutSeconds", env: "IMAGINE_REQUEST_TIMEOUT_SECONDS", defaultValue: 30, toMs: 1000, unit: "seconds" },
-    minPoll: { key: "imagine:minPollSeconds", env: "IMAGINE_MIN_POLL_SECONDS", defaultValue: 5, toMs: 1000, unit: "seconds" },
-    maxPoll: { key: "imagine:maxPollSeconds", env: "IMAGINE_MAX_POLL_SECONDS", defaultValue: 60, toMs: 1000, unit: "seconds" },
-    deleteTimeout: { key: "imagine:deleteTimeoutMinutes", env: "IMAGINE_DELETE_TIMEOUT_MINUTES", defaultValue: 20, toMs: 60000, unit: "minutes" },
-    requestsPerMinute: { key: "imagine:requestsPerMinute", env: "IMAGINE_REQUESTS_PER_MINUTE", defaultValue: 50, toMs: 1, unit: "requests a minute" },
-    expected: { key: "imagine:expectedMinutes", env: "IMAGINE_EXPECTED_MINUTES", defaultValue: 12, toMs: 60000, unit: "minutes" },
+    requestTimeout: {
+        key: "imagine:requestTimeoutSeconds",
+        env: "IMAGINE_REQUEST_TIMEOUT_SECONDS",
+        defaultValue: 30,
+        toMs: 1000,
+        unit: "seconds",
+    },
+    minPoll: {
+        key: "imagine:minPollSeconds",
+        env: "IMAGINE_MIN_POLL_SECONDS",
+        defaultValue: 5,
+        toMs: 1000,
+        unit: "seconds",
+    },
+    maxPoll: {
+        key: "imagine:maxPollSeconds",
+        env: "IMAGINE_MAX_POLL_SECONDS",
+        defaultValue: 60,
+        toMs: 1000,
+        unit: "seconds",
+    },
+    deleteTimeout: {
+        key: "imagine:deleteTimeoutMinutes",
+        env: "IMAGINE_DELETE_TIMEOUT_MINUTES",
+        defaultValue: 20,
+        toMs: 60000,
+        unit: "minutes",
+    },
+    requestsPerMinute: {
+        key: "imagine:requestsPerMinute",
+        env: "IMAGINE_REQUESTS_PER_MINUTE",
+        defaultValue: 50,
+        toMs: 1,
+        unit: "requests a minute",
+    },
+    expected: {
+        key: "imagine:expectedMinutes",
+        env: "IMAGINE_EXPECTED_MINUTES",
+        defaultValue: 12,
+        toMs: 60000,
+        unit: "minutes",
+    },
     verifyDeletes: { key: "imagine:verifyDeletes", env: "IMAGINE_VERIFY_DELETES", defaultValue: "file" },
     deletionLog: { key: "imagine:deletionLog", env: "IMAGINE_DELETION_LOG" },
     allowInsecureHttp: { key: "imagine:allowInsecureHttp", env: "IMAGINE_ALLOW_INSECURE_HTTP", defaultValue: false },
@@ -197,7 +233,10 @@ function readNumber(read: (s: { key: string; env: string }) => string | undefine
     return n * s.toMs;
 }
 
-function readBoolean(read: (s: { key: string; env: string }) => string | undefined, s: { key: string; env: string; defaultValue: boolean }): boolean {
+function readBoolean(
+    read: (s: { key: string; env: string }) => string | undefined,
+    s: { key: string; env: string; defaultValue: boolean },
+): boolean {
     const raw = read(s);
     if (raw === undefined) {
         return s.defaultValue;
@@ -215,9 +254,14 @@ function readBoolean(read: (s: { key: string; env: string }) => string | undefin
 /** This machine: `localhost` (and `*.localhost`), 127.0.0.0/8, ::1. */
 function isLoopback(hostname: string): boolean {
     const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    return h === "localhost" || h.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "::1" || h === "0:0:0:0:0:0:0:1";
+    return (
+        h === "localhost" ||
+        h.endsWith(".localhost") ||
+        /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+        h === "::1" ||
+        h === "0:0:0:0:0:0:0:1"
+    );
 }
-
 
 function nonEmpty(v: string | undefined): string | undefined {
     return v === undefined || v.trim() === "" ? undefined : v;

@@ -12,11 +12,15 @@ export const RENEW_MARGIN_MS = 10 * 60_000;
 const LINK_KEYS = ["videoUrl", "thumbnailUrl"] as const;
 
 /** The links to record: the stored one while it is still good and points at the same file, else the fresh one. */
-export function keepValidLinks(stored: Record<string, unknown>, fresh: Record<string, unknown>, nowMs: number): Record<string, string | undefined> {
+export function keepValidLinks(
+    stored: Record<string, unknown>,
+    fresh: Record<string, unknown>,
+    nowMs: number,
+): Record<string, string | undefined> {
     const out: Record<string, string | undefined> = {};
     for (const k of LINK_KEYS) {
-        const now = typeof fresh[k] === "string" ? (fresh[k]) : undefined;
-        const old = typeof stored[k] === "string" ? (stored[k]) : undefined;
+        const now = typeof fresh[k] === "string" ? fresh[k] : undefined;
+        const old = typeof stored[k] === "string" ? stored[k] : undefined;
         out[k] = now !== undefined && old !== undefined && sameFile(old, now) && stillGood(old, nowMs) ? old : now;
     }
     return out;

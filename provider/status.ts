@@ -15,15 +15,48 @@ export interface VideoStatus {
     progress: string;
 }
 
-const RUNNING = new Set(["pending", "processing", "queued", "in_progress", "in-progress", "running", "starting", "started", "waiting", "generating", "created", "submitted"]);
+const RUNNING = new Set([
+    "pending",
+    "processing",
+    "queued",
+    "in_progress",
+    "in-progress",
+    "running",
+    "starting",
+    "started",
+    "waiting",
+    "generating",
+    "created",
+    "submitted",
+]);
 const DONE = new Set(["finished", "completed", "complete", "success", "succeeded", "done", "ready", "generated"]);
-const FAILED = new Set(["failed", "error", "errored", "failure", "cancelled", "canceled", "rejected", "expired", "timeout", "timed_out", "aborted"]);
+const FAILED = new Set([
+    "failed",
+    "error",
+    "errored",
+    "failure",
+    "cancelled",
+    "canceled",
+    "rejected",
+    "expired",
+    "timeout",
+    "timed_out",
+    "aborted",
+]);
 
 /** Legacy-shape `video.code` values (the shape has no status word): 1 running, 2 done, 3 failed. */
 const LEGACY_CODES: Record<number, VideoState> = { 1: "processing", 2: "finished", 3: "failed" };
 
 /** Fields that only a failed job carries; `message` is not one of them (a queue notice uses it too). */
-const ERROR_FIELDS = ["error", "error_message", "errorMessage", "failure_reason", "failureReason", "fail_reason", "failed_reason"];
+const ERROR_FIELDS = [
+    "error",
+    "error_message",
+    "errorMessage",
+    "failure_reason",
+    "failureReason",
+    "fail_reason",
+    "failed_reason",
+];
 
 /**
  * Normalizes `{"status":"success","video":{...}}` in either documented shape, by rule:
@@ -40,7 +73,7 @@ export function parseStatusPayload(body: unknown): VideoStatus {
         throw new Error("the status answer has no `video` object");
     }
     const url = field(video, "url");
-    const videoUrl = urlOf(typeof url === "string" ? url : field(url, "generation") ?? field(url, "video"));
+    const videoUrl = urlOf(typeof url === "string" ? url : (field(url, "generation") ?? field(url, "video")));
     const thumbnailUrl = urlOf(field(url, "thumbnail"));
     const createdAt = stringOrUndefined(field(video, "created_at"));
     const errorText = ERROR_FIELDS.map((k) => textOf(field(video, k))).find((t) => t !== undefined);
@@ -70,11 +103,21 @@ export function parseStatusPayload(body: unknown): VideoStatus {
         }
     }
     const message = state === "failed" ? (errorText ?? notice) : notice;
-    return { state, vendorStatus: word, videoUrl, thumbnailUrl, createdAt, message, progress: progress ?? word ?? state };
+    return {
+        state,
+        vendorStatus: word,
+        videoUrl,
+        thumbnailUrl,
+        createdAt,
+        message,
+        progress: progress ?? word ?? state,
+    };
 }
 
 function field(obj: unknown, key: string): unknown {
-    return typeof obj === "object" && obj !== null && !Array.isArray(obj) ? (obj as Record<string, unknown>)[key] : undefined;
+    return typeof obj === "object" && obj !== null && !Array.isArray(obj)
+        ? (obj as Record<string, unknown>)[key]
+        : undefined;
 }
 
 function stringOrUndefined(v: unknown): string | undefined {
@@ -84,7 +127,11 @@ function stringOrUndefined(v: unknown): string | undefined {
 /** A vendor's error field as text: a string, or an object's message/error/detail. */
 function textOf(v: unknown): string | undefined {
     if (typeof v === "object" && v !== null) {
-        return stringOrUndefined(field(v, "message")) ?? stringOrUndefined(field(v, "error")) ?? stringOrUndefined(field(v, "detail"));
+        return (
+            stringOrUndefined(field(v, "message")) ??
+            stringOrUndefined(field(v, "error")) ??
+            stringOrUndefined(field(v, "detail"))
+        );
     }
     return stringOrUndefined(v);
 }

@@ -63,7 +63,8 @@ export class Video extends pulumi.dynamic.Resource {
     constructor(name: string, args: VideoArgs, opts?: pulumi.CustomResourceOptions) {
         // Whether the resource is protected (its own option, else its parent's, as the SDK resolves it):
         // a protected failed video is not replaced (see diff.ts). Recorded only when set; never a change.
-        const protect = opts?.protect ?? (opts?.parent as unknown as { __protect?: pulumi.Input<boolean> } | undefined)?.__protect;
+        const protect =
+            opts?.protect ?? (opts?.parent as unknown as { __protect?: pulumi.Input<boolean> } | undefined)?.__protect;
         const props = {
             ...args,
             // The provider's methods never see the URN: the resource's identity travels as an input.

@@ -30,27 +30,42 @@ export function freePort(): Promise<number> {
 }
 
 /** A small JSON request to the emulator with a hard timeout (no retries; the caller decides). */
-export function httpJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 3000): Promise<{ status: number; body: any }> {
+export function httpJson(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    timeoutMs = 3000,
+): Promise<{ status: number; body: any }> {
     return new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const req = http.request(url, {
-            method, agent: false, timeout: timeoutMs,
-            headers: { ...headers, ...(data ? { "content-type": "application/json", "content-length": String(data.length) } : {}) },
-        }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => {
-                const text = Buffer.concat(chunks).toString("utf8");
-                let parsed: unknown = text;
-                try {
-                    parsed = JSON.parse(text);
-                } catch {
-                    /* not JSON (e.g. the HTML 500 fault) */
-                }
-                resolve({ status: res.statusCode ?? 0, body: parsed });
-            });
-            res.on("error", reject);
-        });
+        const req = http.request(
+            url,
+            {
+                method,
+                agent: false,
+                timeout: timeoutMs,
+                headers: {
+                    ...headers,
+                    ...(data ? { "content-type": "application/json", "content-length": String(data.length) } : {}),
+                },
+            },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () => {
+                    const text = Buffer.concat(chunks).toString("utf8");
+                    let parsed: unknown = text;
+                    try {
+                        parsed = JSON.parse(text);
+                    } catch {
+                        /* not JSON (e.g. the HTML 500 fault) */
+                    }
+                    resolve({ status: res.statusCode ?? 0, body: parsed });
+                });
+                res.on("error", reject);
+            },
+        );
         req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
         req.on("error", reject);
         if (data) req.write(data);
@@ -69,7 +84,12 @@ export class EmulatorProcess {
     starts = 0;
     stderr = "";
 
-    constructor(readonly port: number, readonly dataDir: string, private readonly token: string, private readonly switches: string[]) {}
+    constructor(
+        readonly port: number,
+        readonly dataDir: string,
+        private readonly token: string,
+        private readonly switches: string[],
+    ) {}
 
     get url(): string {
         return `http://127.0.0.1:${this.port}`;
@@ -80,7 +100,16 @@ export class EmulatorProcess {
 
     /** Starts the CLI (the token goes on its command line: the CLI has no other way to take it). */
     async start(extra: string[] = this.switches): Promise<void> {
-        const args = [path.join(ROOT, "emulator", "bin", "imagine-emulator.js"), "--port", String(this.port), "--data-dir", this.dataDir, "--token", this.token, ...extra];
+        const args = [
+            path.join(ROOT, "emulator", "bin", "imagine-emulator.js"),
+            "--port",
+            String(this.port),
+            "--data-dir",
+            this.dataDir,
+            "--token",
+            this.token,
+            ...extra,
+        ];
         const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
         this.proc = p;
         this.starts++;
@@ -175,12 +204,18 @@ export class EmulatorProcess {
 }
 
 /** Facts from the emulator's SQLite store (read-only): survive `kill -9`, unlike the in-memory stats. */
-export function storeFacts(dataDir: string): { generations: number; creditsUsed: number; ids: string[]; rows: { id: string; prompt: string }[] } {
+export function storeFacts(dataDir: string): {
+    generations: number;
+    creditsUsed: number;
+    ids: string[];
+    rows: { id: string; prompt: string }[];
+} {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Database = require("better-sqlite3");
     const db = new Database(path.join(dataDir, "emulator.db"), { readonly: true, fileMustExist: true, timeout: 5000 });
     try {
-        const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'videos'").get() as { seq: number } | undefined;
+        const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'videos'").get() as
+            { seq: number } | undefined;
         const credits = db.prepare("SELECT COALESCE(SUM(used), 0) AS n FROM credits").get() as { n: number };
         const rows = db.prepare("SELECT id, prompt FROM videos ORDER BY seq").all() as { id: string; prompt: string }[];
         return { generations: seq?.seq ?? 0, creditsUsed: credits.n, ids: rows.map((r) => r.id), rows };

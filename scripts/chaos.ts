@@ -57,9 +57,21 @@ const FAULTS = { fault429: 0.1, fault500: 0.05, fault503: 0.05, faultReset: 0.03
 const FAILURE_RATE = 0.05;
 const BASE_SWITCHES = ["--processing-seconds", "720", "--clock-speed", "720", "--credits", "1000000"];
 const CHAOS_SWITCHES = [
-    ...BASE_SWITCHES, "--failure-rate", String(FAILURE_RATE),
-    "--fault-429", String(FAULTS.fault429), "--fault-500", String(FAULTS.fault500), "--fault-503", String(FAULTS.fault503),
-    "--fault-reset", String(FAULTS.faultReset), "--fault-hang", String(FAULTS.faultHang), "--hang-seconds", String(FAULTS.hangSeconds),
+    ...BASE_SWITCHES,
+    "--failure-rate",
+    String(FAILURE_RATE),
+    "--fault-429",
+    String(FAULTS.fault429),
+    "--fault-500",
+    String(FAULTS.fault500),
+    "--fault-503",
+    String(FAULTS.fault503),
+    "--fault-reset",
+    String(FAULTS.faultReset),
+    "--fault-hang",
+    String(FAULTS.faultHang),
+    "--hang-seconds",
+    String(FAULTS.hangSeconds),
 ];
 const PROVIDER_CONFIG: Record<string, string> = {
     "imagine:expectedMinutes": String(1 / 60), // the emulator makes a 12-minute video in 1 s
@@ -74,7 +86,8 @@ const PROVIDER_CONFIG: Record<string, string> = {
 };
 
 /** An instruction to the user: what to run, check, set or use next. */
-const INSTRUCTION = /\brun\b.*\bagain\b|pulumi (up|destroy|refresh)|\bcheck\b|\bset\b|top up|\buse\b|\bretry\b|\badopt\b/i;
+const INSTRUCTION =
+    /\brun\b.*\bagain\b|pulumi (up|destroy|refresh)|\bcheck\b|\bset\b|top up|\buse\b|\bretry\b|\badopt\b/i;
 
 // ---- output ------------------------------------------------------------------------------------
 const started = Date.now();
@@ -117,7 +130,10 @@ function cleanup(interrupted: boolean): Promise<void> {
     })();
     return cleaning;
 }
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+] as const) {
     process.on(signal, () => {
         say(`\n${signal}: stopping the emulator and every process started, removing the temp folder`);
         void cleanup(true).finally(() => process.exit(code));
@@ -156,8 +172,20 @@ function png(): Buffer {
     ihdr.writeUInt32BE(8, 4);
     ihdr[8] = 8; // bit depth
     ihdr[9] = 2; // RGB
-    const rows = Buffer.concat(Array.from({ length: 8 }, (_, y) => Buffer.concat([Buffer.from([0]), ...Array.from({ length: 8 }, (_, x) => Buffer.from([x * 30, y * 30, 128]))])));
-    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+    const rows = Buffer.concat(
+        Array.from({ length: 8 }, (_, y) =>
+            Buffer.concat([
+                Buffer.from([0]),
+                ...Array.from({ length: 8 }, (_, x) => Buffer.from([x * 30, y * 30, 128])),
+            ]),
+        ),
+    );
+    return Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        chunk("IHDR", ihdr),
+        chunk("IDAT", zlib.deflateSync(rows)),
+        chunk("IEND", Buffer.alloc(0)),
+    ]);
 }
 
 /** Generates a video directly over HTTP (as made outside Pulumi), retrying until the vendor answers 200. */
@@ -167,7 +195,12 @@ async function createOutside(url: string, prompt: string): Promise<string> {
             const form = new FormData();
             form.append("prompt", prompt);
             form.append("style", "kling-1.0-pro");
-            const r = await fetch(`${url}/v2/video/text-to-video`, { method: "POST", body: form, headers: { Authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(3000) });
+            const r = await fetch(`${url}/v2/video/text-to-video`, {
+                method: "POST",
+                body: form,
+                headers: { Authorization: `Bearer ${TOKEN}` },
+                signal: AbortSignal.timeout(3000),
+            });
             if (r.status === 200) return String(((await r.json()) as { id: string }).id);
         } catch {
             /* dropped: faults are off now, so nothing was created; retried */
@@ -181,7 +214,10 @@ async function createOutside(url: string, prompt: string): Promise<string> {
 async function vendorStatus(url: string, id: string): Promise<number> {
     for (let i = 0; i < 30; i++) {
         try {
-            const r = await fetch(`${url}/v2/video/${id}/status`, { headers: { Authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(1500) });
+            const r = await fetch(`${url}/v2/video/${id}/status`, {
+                headers: { Authorization: `Bearer ${TOKEN}` },
+                signal: AbortSignal.timeout(1500),
+            });
             await r.arrayBuffer();
             if (r.status === 200 || r.status === 404) return r.status;
         } catch {
@@ -204,11 +240,21 @@ function normalize(msg: string): string {
         .trim();
 }
 
-interface Attempt { kind: "up" | "destroy"; n: number; ok: boolean; ms: number; summary: string; errors: number; killDuring: boolean }
+interface Attempt {
+    kind: "up" | "destroy";
+    n: number;
+    ok: boolean;
+    ms: number;
+    summary: string;
+    errors: number;
+    killDuring: boolean;
+}
 
 // ---- the run -----------------------------------------------------------------------------------
 async function main(): Promise<number> {
-    say(`chaos run: ${K} videos, faults on every route (429 ${FAULTS.fault429 * 100}%, 500 ${FAULTS.fault500 * 100}%, 503 ${FAULTS.fault503 * 100}%, reset ${FAULTS.faultReset * 100}%, hang ${FAULTS.faultHang * 100}% for ${FAULTS.hangSeconds} s > client timeout ${PROVIDER_CONFIG["imagine:requestTimeoutSeconds"]} s), generation failures ${FAILURE_RATE * 100}%, kill -9 of the emulator during up and destroy, kill -9 of the provider during up (${PROVIDER_KILL_ATTEMPTS} times) after acceptance`);
+    say(
+        `chaos run: ${K} videos, faults on every route (429 ${FAULTS.fault429 * 100}%, 500 ${FAULTS.fault500 * 100}%, 503 ${FAULTS.fault503 * 100}%, reset ${FAULTS.faultReset * 100}%, hang ${FAULTS.faultHang * 100}% for ${FAULTS.hangSeconds} s > client timeout ${PROVIDER_CONFIG["imagine:requestTimeoutSeconds"]} s), generation failures ${FAILURE_RATE * 100}%, kill -9 of the emulator during up and destroy, kill -9 of the provider during up (${PROVIDER_KILL_ATTEMPTS} times) after acceptance`,
+    );
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-chaos-"));
     const dataDir = path.join(tmp, "emulator");
     const statePath = path.join(tmp, "state.json");
@@ -228,8 +274,19 @@ async function main(): Promise<number> {
     for (let i = 0; i < nAdopted; i++) adoptedIds.push(await createOutside(emu.url, `made outside Pulumi #${i}`));
     await emu.configure({ ...FAULTS, failureRate: FAILURE_RATE });
     const specs = [
-        ...Array.from({ length: nText }, (_, i) => ({ name: `text-${i}`, prompt: `a chaos scene number ${i}`, style: i % 2 ? "kling-1.0-pro" : "fast-svd", timeoutMinutes: 1.5 })),
-        ...Array.from({ length: nImage }, (_, i) => ({ name: `image-${i}`, prompt: `animate frame ${i}`, style: "kling-1.0-pro", imagePath, timeoutMinutes: 1.5 })),
+        ...Array.from({ length: nText }, (_, i) => ({
+            name: `text-${i}`,
+            prompt: `a chaos scene number ${i}`,
+            style: i % 2 ? "kling-1.0-pro" : "fast-svd",
+            timeoutMinutes: 1.5,
+        })),
+        ...Array.from({ length: nImage }, (_, i) => ({
+            name: `image-${i}`,
+            prompt: `animate frame ${i}`,
+            style: "kling-1.0-pro",
+            imagePath,
+            timeoutMinutes: 1.5,
+        })),
         ...adoptedIds.map((id, i) => ({ name: `adopted-${i}`, adoptVideoId: id })),
     ];
     say(`${clock()} stack: ${nText} text, ${nImage} image, ${nAdopted} adopted (made over HTTP first); faults on`);
@@ -240,8 +297,12 @@ async function main(): Promise<number> {
         onOutput: (line, source) => {
             if (source === "provider") onProviderLine?.(line);
         },
-        programDir: PROGRAM_DIR, projectName: "videos", stackName: "chaos", statePath,
-        passphrase: `chaos ${crypto.randomBytes(8).toString("hex")}`, timeoutMs: OP_TIMEOUT_MS,
+        programDir: PROGRAM_DIR,
+        projectName: "videos",
+        stackName: "chaos",
+        statePath,
+        passphrase: `chaos ${crypto.randomBytes(8).toString("hex")}`,
+        timeoutMs: OP_TIMEOUT_MS,
         env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true", IMAGINE_API_TOKEN: "", IMAGINE_BASE_URL: "" },
         config: {
             "imagine:apiToken": { value: TOKEN, secret: true },
@@ -252,15 +313,22 @@ async function main(): Promise<number> {
             "videos:videos": { value: JSON.stringify(specs) },
         },
     });
-    const stateVideos = () => (fs.existsSync(statePath) ? stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE) : []);
+    const stateVideos = () =>
+        fs.existsSync(statePath)
+            ? stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE)
+            : [];
 
     // ---- the kill switch: watches the emulator's stats during an operation ----
     const killsDuring = { up: 0, destroy: 0 };
     const routesMatching = (re: RegExp, status: string, s: { requests: Record<string, Record<string, number>> }) =>
-        Object.entries(s.requests ?? {}).filter(([r]) => re.test(r)).reduce((n, [, by]) => n + (by[status] ?? 0), 0);
+        Object.entries(s.requests ?? {})
+            .filter(([r]) => re.test(r))
+            .reduce((n, [, by]) => n + (by[status] ?? 0), 0);
     let restarting: Promise<void> | undefined;
     async function killAndRestart(kind: "up" | "destroy"): Promise<void> {
-        say(`${clock()}   kill -9 of the emulator during ${kind}; restart on the same port and data folder in ${DOWN_MS} ms`);
+        say(
+            `${clock()}   kill -9 of the emulator during ${kind}; restart on the same port and data folder in ${DOWN_MS} ms`,
+        );
         await emu!.kill9();
         killsDuring[kind]++;
         await sleep(DOWN_MS);
@@ -276,7 +344,8 @@ async function main(): Promise<number> {
                 if (done || restarting) continue;
                 const s = await emu!.stats().catch(() => undefined);
                 if (!s || killsDuring[kind] > 0 || done) continue;
-                const progress = kind === "up" ? routesMatching(/-to-video$/, "200", s) : routesMatching(/delete/, "200", s);
+                const progress =
+                    kind === "up" ? routesMatching(/-to-video$/, "200", s) : routesMatching(/delete/, "200", s);
                 if (progress >= target || Date.now() - t0 >= afterMs) {
                     restarting = killAndRestart(kind);
                     await restarting;
@@ -284,7 +353,12 @@ async function main(): Promise<number> {
                 }
             }
         })();
-        return { stop: async () => { done = true; await loop; } };
+        return {
+            stop: async () => {
+                done = true;
+                await loop;
+            },
+        };
     }
 
     // ---- the provider kill switch: kill -9 of the provider process after acceptance ----
@@ -308,7 +382,8 @@ async function main(): Promise<number> {
         return { finals, accepted };
     };
     async function watchProvider(kind: "up" | "destroy"): Promise<{ stop: () => Promise<void> }> {
-        if (kind !== "up" || providerKills >= PROVIDER_KILL_ATTEMPTS || killsDuring.up === 0) return { stop: async () => undefined };
+        if (kind !== "up" || providerKills >= PROVIDER_KILL_ATTEMPTS || killsDuring.up === 0)
+            return { stop: async () => undefined };
         const before = generationAnswers(await emu!.stats());
         const inState = stateVideos().filter((r) => !String(r.urn).includes("::adopted-"));
         // Generation requests this up will make: videos not in state, and failed ones (replaced).
@@ -330,13 +405,21 @@ async function main(): Promise<number> {
                 const accepted = now.accepted - before.accepted;
                 if (accepted > 0 && finals >= expected - adopted && accepted === started) {
                     providerKills++;
-                    say(`${clock()}   kill -9 of the provider process during up: ${accepted} generations accepted and recorded in the ledger, ${adopted} adopted from it`);
+                    say(
+                        `${clock()}   kill -9 of the provider process during up: ${accepted} generations accepted and recorded in the ledger, ${adopted} adopted from it`,
+                    );
                     await stack.killProvider();
                     return;
                 }
             }
         })();
-        return { stop: async () => { done = true; onProviderLine = undefined; await loop; } };
+        return {
+            stop: async () => {
+                done = true;
+                onProviderLine = undefined;
+                await loop;
+            },
+        };
     }
     /** Videos adopted from the ledger (each a generation not paid twice), and interrupted ones deleted. */
     const adoptedFromLedger = new Set<string>();
@@ -365,18 +448,37 @@ async function main(): Promise<number> {
             const said = r.stdout + r.diagnostics.map((x) => x.message).join("\n");
             for (const m of said.matchAll(/video (\S+): adopted from the ledger/g)) adoptedFromLedger.add(m[1]);
             for (const m of said.matchAll(/video (\S+): started by an interrupted/g)) sweptFromLedger.add(m[1]);
-            attempts.push({ kind, n, ok: r.ok, ms: Date.now() - t0, summary: r.summary, errors: r.errors.length, killDuring });
+            attempts.push({
+                kind,
+                n,
+                ok: r.ok,
+                ms: Date.now() - t0,
+                summary: r.summary,
+                errors: r.errors.length,
+                killDuring,
+            });
             rawTexts.push(r.stdout, r.stderr, ...r.errors, JSON.stringify(r.outputs));
             if (DEBUG_DIR) {
                 fs.mkdirSync(DEBUG_DIR, { recursive: true });
-                fs.writeFileSync(path.join(DEBUG_DIR, `${kind}-${n}.txt`), redact(`${r.errors.join("\n")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`));
+                fs.writeFileSync(
+                    path.join(DEBUG_DIR, `${kind}-${n}.txt`),
+                    redact(`${r.errors.join("\n")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`),
+                );
             }
             for (const e of r.errors) {
                 // The engine's own word for a provider that died under it: not a message of this package.
-                if (providerKilled && /: error: (Connection dropped|read ECONNRESET$|.*No connection established|.*UNAVAILABLE|.*operation has been stopped)/.test(e)) engineErrorsAfterProviderKill++;
+                if (
+                    providerKilled &&
+                    /: error: (Connection dropped|read ECONNRESET$|.*No connection established|.*UNAVAILABLE|.*operation has been stopped)/.test(
+                        e,
+                    )
+                )
+                    engineErrorsAfterProviderKill++;
                 else allErrors.push({ kind, attempt: n, message: e });
             }
-            say(`${clock()} ${kind} #${n}: ${r.ok ? "ok" : "FAILED"} in ${secs(Date.now() - t0)}${killDuring ? " (emulator killed during it)" : ""}${providerKilled ? " (provider killed during it)" : ""}; ${r.summary}; ${r.errors.length} error(s); ${stateVideos().length} videos in state`);
+            say(
+                `${clock()} ${kind} #${n}: ${r.ok ? "ok" : "FAILED"} in ${secs(Date.now() - t0)}${killDuring ? " (emulator killed during it)" : ""}${providerKilled ? " (provider killed during it)" : ""}; ${r.summary}; ${r.errors.length} error(s); ${stateVideos().length} videos in state`,
+            );
             for (const e of [...new Set(r.errors.map(normalize))].slice(0, 5)) say(`      ${e.slice(0, 300)}`);
             if (r.ok) return true;
         }
@@ -399,7 +501,9 @@ async function main(): Promise<number> {
     for (const id of stateIds) if ((await vendorStatus(emu.url, id)) !== 200) missingAtVendor.push(id);
     const rawCheckpointAfterUp = fs.existsSync(statePath) ? fs.readFileSync(statePath, "utf8") : "";
     if (KEEP_CHECKPOINT) fs.writeFileSync(KEEP_CHECKPOINT, rawCheckpointAfterUp);
-    say(`${clock()} after up: vendor holds ${afterUp.videosStored} videos, state records ${recorded.length}; vendor videos not in state: ${notInState.length}; state ids the vendor does not know: ${missingAtVendor.length}`);
+    say(
+        `${clock()} after up: vendor holds ${afterUp.videosStored} videos, state records ${recorded.length}; vendor videos not in state: ${notInState.length}; state ids the vendor does not know: ${missingAtVendor.length}`,
+    );
 
     // ---- destroy until it converges ----
     const destroyOk = await run("destroy", Math.ceil(recorded.length * KILL_DESTROY_SHARE), KILL_DESTROY_MS);
@@ -411,7 +515,8 @@ async function main(): Promise<number> {
     const facts = storeFacts(dataDir);
 
     // ---- figures ----
-    const createdFromStats = emu.count("POST /v2/video/text-to-video", "200") + emu.count("POST /v2/video/image-to-video", "200");
+    const createdFromStats =
+        emu.count("POST /v2/video/text-to-video", "200") + emu.count("POST /v2/video/image-to-video", "200");
     const distinct = new Map<string, { count: number; example: string; instruction: boolean }>();
     for (const e of allErrors) {
         const k = normalize(e.message);
@@ -422,8 +527,15 @@ async function main(): Promise<number> {
     // A generation request that got no answer, or a 500, may have started a video the provider never learned about
     // (README, Known limits): running the command again then makes a second one. Does the message say so?
     const findings = [...distinct.keys()]
-        .filter((k) => /POST \/v2\/video\/(text|image)-to-video: (could not get an answer|the Imagine API failed)/.test(k) && !/adopt|dashboard|may (have|exist)|second video/i.test(k))
-        .map((k) => `a generation request whose answer was lost may have started a video, yet the message does not say so nor how to adopt it: ${k}`);
+        .filter(
+            (k) =>
+                /POST \/v2\/video\/(text|image)-to-video: (could not get an answer|the Imagine API failed)/.test(k) &&
+                !/adopt|dashboard|may (have|exist)|second video/i.test(k),
+        )
+        .map(
+            (k) =>
+                `a generation request whose answer was lost may have started a video, yet the message does not say so nor how to adopt it: ${k}`,
+        );
     const noInstruction = [...distinct.entries()].filter(([, d]) => !d.instruction).map(([k]) => k);
     const tokenShown = [...rawTexts, rawCheckpointAfterUp, rawCheckpointAfterDestroy].some((t) => t.includes(TOKEN));
     const wallMs = Date.now() - started;
@@ -444,26 +556,44 @@ async function main(): Promise<number> {
         ["the API token appears in no output nor checkpoint", !tokenShown],
     ];
     const results = {
-        videos: K, text: nText, image: nImage, adopted: nAdopted,
+        videos: K,
+        text: nText,
+        image: nImage,
+        adopted: nAdopted,
         createdOnVendor: facts.generations - nAdopted,
         createdOnVendorIncludingAdopted: facts.generations,
         createdOnVendorCountedFromStats: createdFromStats - nAdopted,
         recordedInState: recorded.length,
         vendorVideosAfterUp: afterUp.videosStored,
         lostFromState: notInState.length + missingAtVendor.length,
-        lost: [...notInState.map((id) => ({ id, why: "on the vendor's side, not in state", prompt: vendorRows.find((r) => r.id === id)?.prompt })), ...missingAtVendor.map((id) => ({ id, why: "in state, unknown to the vendor" }))],
+        lost: [
+            ...notInState.map((id) => ({
+                id,
+                why: "on the vendor's side, not in state",
+                prompt: vendorRows.find((r) => r.id === id)?.prompt,
+            })),
+            ...missingAtVendor.map((id) => ({ id, why: "in state, unknown to the vendor" })),
+        ],
         findings,
         leakedAfterDestroy: afterDestroy.videosStored,
         bytesAfterDestroy: afterDestroy.bytesStored,
-        upAttempts, destroyAttempts,
-        kills: emu.kills, killsDuringUp: killsDuring.up, killsDuringDestroy: killsDuring.destroy,
+        upAttempts,
+        destroyAttempts,
+        kills: emu.kills,
+        killsDuringUp: killsDuring.up,
+        killsDuringDestroy: killsDuring.destroy,
         providerKillsDuringUp: providerKills,
         generationsSavedByLedger: adoptedFromLedger.size,
         engineErrorsAfterProviderKill,
         interruptedVideosDeletedFromLedger: sweptFromLedger.size,
         wallSeconds: Math.round(wallMs / 100) / 10,
         attempts,
-        distinctErrors: [...distinct.entries()].map(([normalized, d]) => ({ normalized, count: d.count, example: d.example, instruction: d.instruction })),
+        distinctErrors: [...distinct.entries()].map(([normalized, d]) => ({
+            normalized,
+            count: d.count,
+            example: d.example,
+            instruction: d.instruction,
+        })),
         requestsByRouteAndStatus: emu.totals(),
         settings: { faults: FAULTS, failureRate: FAILURE_RATE, provider: PROVIDER_CONFIG, downMs: DOWN_MS },
         notes: [
@@ -494,7 +624,8 @@ async function main(): Promise<number> {
     ];
     for (const [k, v] of rows) say(`| ${k} | ${String(v)} |`);
     say(`\nDistinct error messages shown (${distinct.size}):`);
-    for (const [k, d] of distinct) say(`  ${String(d.count).padStart(4)}x ${d.instruction ? "" : "[NO INSTRUCTION] "}${k}`);
+    for (const [k, d] of distinct)
+        say(`  ${String(d.count).padStart(4)}x ${d.instruction ? "" : "[NO INSTRUCTION] "}${k}`);
     if (findings.length) {
         say("\nFindings (reported, not asserted):");
         for (const f of findings) say(`  - ${f}`);

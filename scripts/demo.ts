@@ -27,7 +27,12 @@ const OPERATION_TIMEOUT_MS = 90_000;
 const TOKEN = process.env.DEMO_API_TOKEN || `vk-demo-${crypto.randomBytes(12).toString("hex")}`;
 
 type Outputs = Record<string, { value: unknown; secret: boolean }>;
-interface OpView { ok: boolean; summary: string; errors: string[]; outputs: Outputs }
+interface OpView {
+    ok: boolean;
+    summary: string;
+    errors: string[];
+    outputs: Outputs;
+}
 
 const started = Date.now();
 let tmpRoot: string | undefined;
@@ -105,7 +110,10 @@ function cleanup(interrupted: boolean): Promise<void> {
     return cleaning;
 }
 
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+] as const) {
     process.on(signal, () => {
         say(`\n${signal}: stopping the emulator and every process the demo started, removing its temp folder...`);
         void cleanup(true).finally(() => process.exit(code));
@@ -119,7 +127,10 @@ function printOutputs(outputs: Outputs): void {
     say(`    video id:  ${id ? String(id.value) : "(no output)"}`);
     say(`    status:    ${status ? String(status.value) : "(no output)"}`);
     if (!url) say("    url:       (no output)");
-    else if (url.secret) say("    url:       [secret]  (a secret output: encrypted in the state; `pulumi stack output url --show-secrets` shows it)");
+    else if (url.secret)
+        say(
+            "    url:       [secret]  (a secret output: encrypted in the state; `pulumi stack output url --show-secrets` shows it)",
+        );
     else say("    url:       (not marked secret: it should be! value not shown)");
 }
 
@@ -137,18 +148,24 @@ async function stats(): Promise<{ videosStored: number; bytesStored: number }> {
 async function main(): Promise<number> {
     say("Imagine video demo: one video's whole life (pulumi up, wait, pulumi destroy) against the embedded emulator.");
     const dropped = dropImagineEnv();
-    if (dropped.length) say(`(ignoring ${dropped.join(", ")} from your environment: the demo talks to its own emulator only)`);
+    if (dropped.length)
+        say(`(ignoring ${dropped.join(", ")} from your environment: the demo talks to its own emulator only)`);
 
     tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-demo-"));
     const passphrase = crypto.randomBytes(16).toString("hex");
 
     step("Starting the emulator");
     emulator = await startEmulator({
-        dataDir: path.join(tmpRoot, "emulator-data"), tokens: [TOKEN], port: 0,
-        processingSeconds: PROCESSING_SECONDS, clockSpeed: CLOCK_SPEED,
+        dataDir: path.join(tmpRoot, "emulator-data"),
+        tokens: [TOKEN],
+        port: 0,
+        processingSeconds: PROCESSING_SECONDS,
+        clockSpeed: CLOCK_SPEED,
     });
     say(`    listening at ${emulator.url} (data in a temp folder, a fresh demo token)`);
-    say(`    a generation takes ${PROCESSING_SECONDS / 60} emulated minutes, like the vendor's; the clock runs ${CLOCK_SPEED}x: ~${(PROCESSING_SECONDS / CLOCK_SPEED).toFixed(1)} real seconds`);
+    say(
+        `    a generation takes ${PROCESSING_SECONDS / 60} emulated minutes, like the vendor's; the clock runs ${CLOCK_SPEED}x: ~${(PROCESSING_SECONDS / CLOCK_SPEED).toFixed(1)} real seconds`,
+    );
 
     const config = {
         "imagine:apiToken": { value: TOKEN, secret: true },
@@ -171,8 +188,14 @@ async function main(): Promise<number> {
     if (cli) {
         say(`    using the Pulumi CLI at ${cli}, with a local file backend in a temp folder`);
         const demo = new PulumiCliStack({
-            cli, programDir: PROGRAM_DIR, stackName: STACK, backendDir: path.join(tmpRoot, "pulumi-backend"),
-            passphrase, config, env: { ...process.env }, onLine: show("| "),
+            cli,
+            programDir: PROGRAM_DIR,
+            stackName: STACK,
+            backendDir: path.join(tmpRoot, "pulumi-backend"),
+            passphrase,
+            config,
+            env: { ...process.env },
+            onLine: show("| "),
         });
         fs.mkdirSync(path.join(tmpRoot, "pulumi-backend"));
         let last = "";
@@ -180,24 +203,44 @@ async function main(): Promise<number> {
         const init = await demo.init();
         if (!init.ok) {
             last = init.output;
-            printFailure("pulumi stack init / config", { ok: false, summary: "", errors: [], outputs: {} }, init.output);
+            printFailure(
+                "pulumi stack init / config",
+                { ok: false, summary: "", errors: [], outputs: {} },
+                init.output,
+            );
             return 1;
         }
         up = async () => {
             const r = await demo.up();
             last = r.output;
-            return { ok: r.ok, summary: r.summary, errors: r.ok ? [] : [`pulumi up exited with code ${r.code}`], outputs: await demo.outputs() };
+            return {
+                ok: r.ok,
+                summary: r.summary,
+                errors: r.ok ? [] : [`pulumi up exited with code ${r.code}`],
+                outputs: await demo.outputs(),
+            };
         };
         destroy = async () => {
             const r = await demo.destroy();
             last = r.output;
-            return { ok: r.ok, summary: r.summary, errors: r.ok ? [] : [`pulumi destroy exited with code ${r.code}`], outputs: {} };
+            return {
+                ok: r.ok,
+                summary: r.summary,
+                errors: r.ok ? [] : [`pulumi destroy exited with code ${r.code}`],
+                outputs: {},
+            };
         };
     } else {
-        say("    no `pulumi` binary on PATH: using the engine stand-in, which runs the real Pulumi program host and provider host");
+        say(
+            "    no `pulumi` binary on PATH: using the engine stand-in, which runs the real Pulumi program host and provider host",
+        );
         const stack = new EngineStack({
-            programDir: PROGRAM_DIR, projectName: PROJECT, stackName: STACK,
-            statePath: path.join(tmpRoot, "checkpoint.json"), passphrase, config,
+            programDir: PROGRAM_DIR,
+            projectName: PROJECT,
+            stackName: STACK,
+            statePath: path.join(tmpRoot, "checkpoint.json"),
+            passphrase,
+            config,
             // The program host type-checks the program with ts-node, as under the CLI (about a second here).
             timeoutMs: OPERATION_TIMEOUT_MS,
             onOutput: (line, source) => show(source === "provider" ? "provider | " : "program  | ")(line),
@@ -232,12 +275,15 @@ async function main(): Promise<number> {
     const problems: string[] = [];
     if (!upResult.ok) problems.push("pulumi up failed");
     if (!destroyResult.ok) problems.push("pulumi destroy failed");
-    if (after.videosStored !== 0 || after.bytesStored !== 0) problems.push("destroy left a video behind on the emulator");
+    if (after.videosStored !== 0 || after.bytesStored !== 0)
+        problems.push("destroy left a video behind on the emulator");
     if (problems.length) {
         say(`\nFAILED: ${problems.join("; ")} (${secs(Date.now() - started)})`);
         return 1;
     }
-    say(`\nDone in ${secs(Date.now() - started)}: the video was generated, recorded in the stack, and deleted; nothing is left behind.`);
+    say(
+        `\nDone in ${secs(Date.now() - started)}: the video was generated, recorded in the stack, and deleted; nothing is left behind.`,
+    );
     return 0;
 }
 

@@ -13,14 +13,20 @@ const ROOT = path.resolve(__dirname, "..");
 it("runs every scenario at a small size and writes bench/results.json's figures", async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "imagine-bench-test-")), "results.json");
     const code = await new Promise<number | null>((resolve) => {
-        const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "bench/scale.ts", "--small", "--out", out], { cwd: ROOT, stdio: "ignore" });
+        const p = spawn(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "bench/scale.ts", "--small", "--out", out],
+            { cwd: ROOT, stdio: "ignore" },
+        );
         p.on("close", resolve);
     });
     expect(code).toBe(0);
     const report = JSON.parse(fs.readFileSync(out, "utf8"));
     const r = report.results;
     for (const name of ["destroy", "destroyOverBudget"]) {
-        expect(Object.keys(r[name])).toEqual(expect.arrayContaining(["wallSeconds", "lowerBoundSeconds", "ratio", "failures", "server429"]));
+        expect(Object.keys(r[name])).toEqual(
+            expect.arrayContaining(["wallSeconds", "lowerBoundSeconds", "ratio", "failures", "server429"]),
+        );
         expect(r[name].failures).toBe(0);
         expect(r[name].videosLeft).toBe(0);
     }
@@ -41,7 +47,9 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     // depend on machine speed: its target is asserted. Lags are measured on an accelerated clock,
     // where a stall of a few ms is seconds: bounded here loosely (the old schedule noticed a 30-second
     // video after 449 s); the exact targets are judged on the full run.
-    expect(r.pollingTable.map((row: { generationMinutes: number }) => row.generationMinutes)).toEqual([0.5, 1, 3, 12, 25]);
+    expect(r.pollingTable.map((row: { generationMinutes: number }) => row.generationMinutes)).toEqual([
+        0.5, 1, 3, 12, 25,
+    ]);
     for (const row of r.pollingTable) {
         expect(Object.keys(row).sort()).toEqual(["detectionLagSeconds", "generationMinutes", "statusRequests"]);
         expect(row.statusRequests).toBeGreaterThan(0);
@@ -58,7 +66,10 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     expect(r.imageQueue.uploadsReceived).toBe(r.imageQueue.videos);
     expect(r.imageQueue.imageQueuePeakRssMiB).toBeGreaterThan(0);
     // Fleets on one key, with and without Redis (a real redis-server), and one big destroy: nothing fails.
-    expect(r.fleet.map((f: { processes: number; redis: boolean }) => [f.processes, f.redis])).toEqual([[2, true], [2, false]]);
+    expect(r.fleet.map((f: { processes: number; redis: boolean }) => [f.processes, f.redis])).toEqual([
+        [2, true],
+        [2, false],
+    ]);
     for (const f of r.fleet) {
         expect(Object.keys(f).sort()).toEqual(["failures", "processes", "ratio", "redis", "share429", "videos"]);
         expect(f.failures).toBe(0);

@@ -25,11 +25,27 @@ it("npm run chaos -- --videos 10: converges through faults and kill -9, loses no
     try {
         const started = Date.now();
         const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
-            const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/chaos.ts", "--videos", "10", "--provider-kills", "1", "--out", out, "--keep-checkpoint", checkpoint], {
-                cwd: ROOT,
-                env: { ...process.env, CHAOS_API_TOKEN: token, CHAOS_TEST_MARKER: marker, TMPDIR: tmp },
-                stdio: ["ignore", "pipe", "pipe"],
-            });
+            const p = spawn(
+                process.execPath,
+                [
+                    "-r",
+                    "ts-node/register/transpile-only",
+                    "scripts/chaos.ts",
+                    "--videos",
+                    "10",
+                    "--provider-kills",
+                    "1",
+                    "--out",
+                    out,
+                    "--keep-checkpoint",
+                    checkpoint,
+                ],
+                {
+                    cwd: ROOT,
+                    env: { ...process.env, CHAOS_API_TOKEN: token, CHAOS_TEST_MARKER: marker, TMPDIR: tmp },
+                    stdio: ["ignore", "pipe", "pipe"],
+                },
+            );
             let output = "";
             p.stdout.setEncoding("utf8").on("data", (d: string) => (output += d));
             p.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));

@@ -10,7 +10,12 @@ import { waitUntilGone } from "./process-marker";
 
 const ROOT = path.resolve(__dirname, "..");
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; output: string; lines: { at: number; text: string }[] }
+interface Run {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    output: string;
+    lines: { at: number; text: string }[];
+}
 
 /**
  * What is left in the TMPDIR given to the demo, except the shared compile cache ts-node (`v8-compile-cache-lib`)
@@ -20,10 +25,15 @@ function leftInTmp(tmp: string): string[] {
     return fs.readdirSync(tmp).filter((n) => !n.startsWith("v8-compile-cache"));
 }
 
-function runDemo(env: Record<string, string>, onLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
+function runDemo(
+    env: Record<string, string>,
+    onLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void,
+): Promise<Run> {
     return new Promise((resolve) => {
         const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/demo.ts"], {
-            cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"],
+            cwd: ROOT,
+            env: { ...process.env, ...env },
+            stdio: ["ignore", "pipe", "pipe"],
         });
         const run: Run = { code: null, signal: null, output: "", lines: [] };
         let pending = "";
@@ -59,9 +69,13 @@ describe("npm run demo", () => {
         token = `vk-demotest${crypto.randomBytes(8).toString("hex")}`;
         leak = `vk-callerleak${crypto.randomBytes(8).toString("hex")}`;
         env = {
-            TMPDIR: tmp, DEMO_TEST_MARKER: marker, DEMO_API_TOKEN: token,
+            TMPDIR: tmp,
+            DEMO_TEST_MARKER: marker,
+            DEMO_API_TOKEN: token,
             // A caller's settings that must not reach the provider.
-            IMAGINE_API_TOKEN: leak, IMAGINE_BASE_URL: "http://127.0.0.1:9", IMAGINE_REQUEST_TIMEOUT_SECONDS: "0.001",
+            IMAGINE_API_TOKEN: leak,
+            IMAGINE_BASE_URL: "http://127.0.0.1:9",
+            IMAGINE_REQUEST_TIMEOUT_SECONDS: "0.001",
         };
     });
     afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -104,7 +118,10 @@ describe("npm run demo", () => {
             }
         });
         expect(sent).toBe(true);
-        expect({ code: run.code, text: run.output }).toEqual({ code: 143, text: expect.stringContaining("SIGTERM: stopping") });
+        expect({ code: run.code, text: run.output }).toEqual({
+            code: 143,
+            text: expect.stringContaining("SIGTERM: stopping"),
+        });
         expect(run.output).not.toContain(token);
         expect(await waitUntilGone("DEMO_TEST_MARKER", marker)).toEqual([]);
         expect(leftInTmp(tmp)).toEqual([]);

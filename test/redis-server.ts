@@ -37,7 +37,22 @@ export async function startRedisServer(): Promise<RunningRedis> {
     const launch = async (): Promise<void> => {
         const proc = spawn(
             REDIS_SERVER,
-            ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+            [
+                "--port",
+                String(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                dir,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
             { stdio: ["ignore", "ignore", "pipe"] },
         );
         child = proc;

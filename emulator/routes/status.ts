@@ -6,23 +6,23 @@ import { statusPayload } from "../status-payload";
 import { ownVideo } from "./video-lookup";
 
 export const STATUS_ROUTES: Record<StatusRouteName, string> = {
-  current: "/v2/video/:id/status",
-  deprecated: "/v2/video/status/:id",
-  assets: "/v2/assets/:id/status",
+    current: "/v2/video/:id/status",
+    deprecated: "/v2/video/status/:id",
+    assets: "/v2/assets/:id/status",
 };
 
 function handler(ctx: EmulatorContext, name: StatusRouteName) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (ctx.switches.disableStatusRoutes.includes(name)) return reply.callNotFound();
-    const found = ownVideo(ctx, request, reply);
-    if (!found) return reply;
-    const video = ctx.lifecycle.settle(found);
-    return reply.code(200).send(statusPayload(ctx, video, ctx.lifecycle.stateOf(video)));
-  };
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+        if (ctx.switches.disableStatusRoutes.includes(name)) return reply.callNotFound();
+        const found = ownVideo(ctx, request, reply);
+        if (!found) return reply;
+        const video = ctx.lifecycle.settle(found);
+        return reply.code(200).send(statusPayload(ctx, video, ctx.lifecycle.stateOf(video)));
+    };
 }
 
 export function registerStatus(app: FastifyInstance, ctx: EmulatorContext): void {
-  for (const [name, url] of Object.entries(STATUS_ROUTES) as [StatusRouteName, string][]) {
-    app.route({ method: ["GET", "POST"], url, config: { vendor: true }, handler: handler(ctx, name) });
-  }
+    for (const [name, url] of Object.entries(STATUS_ROUTES) as [StatusRouteName, string][]) {
+        app.route({ method: ["GET", "POST"], url, config: { vendor: true }, handler: handler(ctx, name) });
+    }
 }

@@ -24,15 +24,23 @@ const versionOf = (name: string) => repoLock.packages[`node_modules/${name}`].ve
 
 /** An environment for npm without the variables of the npm that runs this test (workspace, prefix...). */
 function npmEnv(): NodeJS.ProcessEnv {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || /^npm_config_cache$/i.test(k)));
+    const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || /^npm_config_cache$/i.test(k)),
+    );
     return { ...env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
 }
 
 function pack(args: string[], destination: string): Tarball {
-    const out = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", destination, ...args], { cwd: ROOT, encoding: "utf8", env: npmEnv() });
+    const out = execFileSync(
+        "npm",
+        ["pack", "--ignore-scripts", "--silent", "--pack-destination", destination, ...args],
+        { cwd: ROOT, encoding: "utf8", env: npmEnv() },
+    );
     const file = out.trim().split("\n").pop()!;
     const absolutePath = path.join(destination, file);
-    const manifest = JSON.parse(execFileSync("tar", ["-xOzf", absolutePath, "package/package.json"], { encoding: "utf8" }));
+    const manifest = JSON.parse(
+        execFileSync("tar", ["-xOzf", absolutePath, "package/package.json"], { encoding: "utf8" }),
+    );
     return { name: manifest.name, file, absolutePath, manifest };
 }
 
@@ -60,10 +68,17 @@ beforeAll(() => {
     fs.mkdirSync(program);
     provider = pack([], program);
     emulatorTarball = pack(["--workspace", "imagine-api-emulator"], program);
-    for (const f of ["Pulumi.yaml", "index.ts"]) fs.copyFileSync(path.join(ROOT, "examples", "quickstart", f), path.join(program, f));
+    for (const f of ["Pulumi.yaml", "index.ts"])
+        fs.copyFileSync(path.join(ROOT, "examples", "quickstart", f), path.join(program, f));
     const registryDeps = Object.fromEntries(PROGRAM_DEPS.map((n) => [n, versionOf(n)]));
     lock = consumerLockfile(repoLock, registryDeps, [provider, emulatorTarball]);
-    const manifest = { name: "consumer", version: "1.0.0", private: true, dependencies: lock.packages[""].dependencies, allowScripts: { "better-sqlite3": true } };
+    const manifest = {
+        name: "consumer",
+        version: "1.0.0",
+        private: true,
+        dependencies: lock.packages[""].dependencies,
+        allowScripts: { "better-sqlite3": true },
+    };
     fs.writeFileSync(path.join(program, "package.json"), JSON.stringify(manifest, null, 2));
     fs.writeFileSync(path.join(program, "package-lock.json"), JSON.stringify(lock, null, 2));
     execFileSync("npm", ["ci", "--offline"], { cwd: program, env: npmEnv(), stdio: "pipe" });
@@ -79,9 +94,15 @@ afterAll(async () => {
 
 describe("the provider as a program installs it", () => {
     it(`brings at most ${MAX_OWN_PACKAGES} packages besides the Pulumi SDK, no native module and no install script`, () => {
-        const sdkOnly = new Set(Object.keys(consumerLockfile(repoLock, { "@pulumi/pulumi": versionOf("@pulumi/pulumi") }, []).packages));
-        const withProvider = consumerLockfile(repoLock, { "@pulumi/pulumi": versionOf("@pulumi/pulumi") }, [provider]).packages;
-        const own = Object.keys(withProvider).filter((k) => k !== "" && !sdkOnly.has(k) && k !== "node_modules/pulumi-imagine-video");
+        const sdkOnly = new Set(
+            Object.keys(consumerLockfile(repoLock, { "@pulumi/pulumi": versionOf("@pulumi/pulumi") }, []).packages),
+        );
+        const withProvider = consumerLockfile(repoLock, { "@pulumi/pulumi": versionOf("@pulumi/pulumi") }, [
+            provider,
+        ]).packages;
+        const own = Object.keys(withProvider).filter(
+            (k) => k !== "" && !sdkOnly.has(k) && k !== "node_modules/pulumi-imagine-video",
+        );
         expect(own).toContain("node_modules/axios");
         expect(own.length).toBeLessThanOrEqual(MAX_OWN_PACKAGES);
         expect(own.filter((k) => withProvider[k].hasInstallScript)).toEqual([]);
@@ -103,7 +124,22 @@ describe("the provider as a program installs it", () => {
     it("runs the quickstart through up and destroy against the emulator installed from its tarball, leaving nothing", async () => {
         const bin = path.join(program, "node_modules", ".bin", "imagine-emulator");
         expect(fs.realpathSync(bin).startsWith(path.join(program, "node_modules", "imagine-api-emulator"))).toBe(true);
-        emulator = await spawnCli(["--port", "0", "--data-dir", path.join(work, "emulator-data"), "--token", TOKEN, "--processing-seconds", "720", "--clock-speed", "1440"], fs.realpathSync(bin), { cwd: program });
+        emulator = await spawnCli(
+            [
+                "--port",
+                "0",
+                "--data-dir",
+                path.join(work, "emulator-data"),
+                "--token",
+                TOKEN,
+                "--processing-seconds",
+                "720",
+                "--clock-speed",
+                "1440",
+            ],
+            fs.realpathSync(bin),
+            { cwd: program },
+        );
         expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
         const stack = new EngineStack({
@@ -126,7 +162,8 @@ describe("the provider as a program installs it", () => {
         const up = await stack.up();
         expect({ ok: up.ok, errors: up.errors }).toEqual({ ok: true, errors: [] });
         expect(up.outputs.status.value).toBe("finished");
-        const stats = () => fetch(`${emulator!.url}/__emulator/stats`).then((r) => r.json() as Promise<{ videosStored: number }>);
+        const stats = () =>
+            fetch(`${emulator!.url}/__emulator/stats`).then((r) => r.json() as Promise<{ videosStored: number }>);
         expect((await stats()).videosStored).toBe(1);
 
         const destroy = await stack.destroy();

@@ -52,7 +52,11 @@ function parentOf(key: string): string {
  * lockfile) and on `tarballs`: every package they need, resolved as Node resolves them in the
  * repository's (hoisted) tree.
  */
-export function consumerLockfile(repoLock: Lockfile, registryDeps: Record<string, string>, tarballs: Tarball[]): Lockfile {
+export function consumerLockfile(
+    repoLock: Lockfile,
+    registryDeps: Record<string, string>,
+    tarballs: Tarball[],
+): Lockfile {
     const source = repoLock.packages;
     const packages: Record<string, LockEntry> = {};
     const visit = (from: string, name: string, optional: boolean): void => {
@@ -69,13 +73,15 @@ export function consumerLockfile(repoLock: Lockfile, registryDeps: Record<string
             }
             if (base === "") break;
         }
-        if (!optional) throw new Error(`${name} (needed by ${from || "the program"}) is not in the repository's lockfile`);
+        if (!optional)
+            throw new Error(`${name} (needed by ${from || "the program"}) is not in the repository's lockfile`);
     };
     const visitDependencies = (key: string, entry: LockEntry): void => {
         for (const dep of Object.keys(entry.dependencies ?? {})) visit(key, dep, false);
         for (const dep of Object.keys(entry.optionalDependencies ?? {})) visit(key, dep, true);
         // npm installs no optional peer (ioredis, for one, only with imagine:redisUrl).
-        for (const dep of Object.keys(entry.peerDependencies ?? {})) if (entry.peerDependenciesMeta?.[dep]?.optional !== true) visit(key, dep, false);
+        for (const dep of Object.keys(entry.peerDependencies ?? {}))
+            if (entry.peerDependenciesMeta?.[dep]?.optional !== true) visit(key, dep, false);
     };
 
     for (const name of Object.keys(registryDeps)) visit("", name, false);

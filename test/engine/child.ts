@@ -12,7 +12,11 @@ export class Child {
      * `onLine` (optional) is called with each complete line of output as it arrives (without its line
      * break; a last line without one is passed when the process closes). The output is captured as well.
      */
-    constructor(readonly label: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; onLine?: (line: string, stream: "stdout" | "stderr") => void }) {
+    constructor(
+        readonly label: string,
+        args: string[],
+        opts: { cwd: string; env: NodeJS.ProcessEnv; onLine?: (line: string, stream: "stdout" | "stderr") => void },
+    ) {
         this.proc = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
         const onLine = opts.onLine;
         const pending = { stdout: "", stderr: "" };
@@ -38,7 +42,8 @@ export class Child {
             });
             this.proc.on("close", (code, signal) => {
                 if (onLine) {
-                    for (const stream of ["stdout", "stderr"] as const) if (pending[stream]) callSafely(onLine, pending[stream], stream);
+                    for (const stream of ["stdout", "stderr"] as const)
+                        if (pending[stream]) callSafely(onLine, pending[stream], stream);
                     pending.stdout = pending.stderr = "";
                 }
                 this.exitCode = code ?? (signal ? -1 : null);
@@ -61,7 +66,11 @@ export class Child {
 }
 
 /** A listener's exception must not break the capture nor the process's lifecycle. */
-function callSafely(f: (line: string, stream: "stdout" | "stderr") => void, line: string, stream: "stdout" | "stderr"): void {
+function callSafely(
+    f: (line: string, stream: "stdout" | "stderr") => void,
+    line: string,
+    stream: "stdout" | "stderr",
+): void {
     try {
         f(line, stream);
     } catch {

@@ -31,10 +31,16 @@ export function protectedMessage(urn: string): string {
  * delete no further antichain starts: the failed resource and everything it depends on stay in state.
  * Returns true when every target went.
  */
-export async function deleteInReverseOrder(d: Deployment, targets: ResourceState[], parallel = Infinity): Promise<boolean> {
+export async function deleteInReverseOrder(
+    d: Deployment,
+    targets: ResourceState[],
+    parallel = Infinity,
+): Promise<boolean> {
     for (const antichain of deleteAntichains(targets)) {
         if (d.stopped) return false;
-        const results = await runCapped(antichain, parallel, (r) => (d.stopped ? Promise.resolve(false) : deleteOne(d, r)));
+        const results = await runCapped(antichain, parallel, (r) =>
+            d.stopped ? Promise.resolve(false) : deleteOne(d, r),
+        );
         if (results.includes(false)) return false;
     }
     return true;
@@ -48,7 +54,9 @@ export function deleteAntichains(targets: ResourceState[]): ResourceState[][] {
     const remaining = new Set(targets);
     const chains: ResourceState[][] = [];
     while (remaining.size > 0) {
-        const chain = [...remaining].filter((r) => ![...remaining].some((o) => o !== r && dependenciesOf(o).has(r.urn)));
+        const chain = [...remaining].filter(
+            (r) => ![...remaining].some((o) => o !== r && dependenciesOf(o).has(r.urn)),
+        );
         if (chain.length === 0) throw new Error("dependency cycle among the resources to delete");
         chain.forEach((r) => remaining.delete(r));
         // Later entries of the state depend on earlier ones: within a chain, start from the end.

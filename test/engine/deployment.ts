@@ -120,7 +120,15 @@ export class Deployment {
         const urn = `urn:pulumi:${this.ctx.stack}::${this.ctx.project}::${NODEJS_PROVIDER_TYPE}::default`;
         let p = this.live(urn);
         if (!p) {
-            p = { urn, custom: true, type: NODEJS_PROVIDER_TYPE, id: crypto.randomUUID(), inputs: {}, outputs: {}, dependencies: [] };
+            p = {
+                urn,
+                custom: true,
+                type: NODEJS_PROVIDER_TYPE,
+                id: crypto.randomUUID(),
+                inputs: {},
+                outputs: {},
+                dependencies: [],
+            };
             // Providers come before the resources that use them, as in a real checkpoint.
             const stackIdx = this.resources.findIndex((r) => r.type === STACK_TYPE);
             this.resources.splice(stackIdx + 1, 0, p);
@@ -135,14 +143,21 @@ export function label(urn: string): string {
 }
 
 /** Inputs from Check regain the secretness of the program's inputs (top-level keys), as the engine does. */
-export function annotateInputs(checked: Record<string, unknown>, news: Record<string, unknown>): Record<string, unknown> {
+export function annotateInputs(
+    checked: Record<string, unknown>,
+    news: Record<string, unknown>,
+): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(checked)) out[k] = isSecret(news[k]) ? makeSecret(stripSecrets(v)) : v;
     return out;
 }
 
 /** Outputs are secret when the provider returned them as secret, the same-named input was secret, or listed in additionalSecretOutputs. */
-export function annotateOutputs(outputs: Record<string, unknown>, inputs: Record<string, unknown>, secretKeys: string[] = []): Record<string, unknown> {
+export function annotateOutputs(
+    outputs: Record<string, unknown>,
+    inputs: Record<string, unknown>,
+    secretKeys: string[] = [],
+): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(outputs)) {
         out[k] = isSecret(v) || isSecret(inputs[k]) || secretKeys.includes(k) ? makeSecret(stripSecrets(v)) : v;

@@ -1,7 +1,11 @@
 // The Engine gRPC service the program host talks to: Log (diagnostics) and the root stack resource.
 import { grpc, engproto, emptyproto } from "./grpc-loader";
 
-export interface Diagnostic { severity: "info" | "warning" | "error" | "debug"; message: string; urn?: string }
+export interface Diagnostic {
+    severity: "info" | "warning" | "error" | "debug";
+    message: string;
+    urn?: string;
+}
 
 const SEVERITY: Record<number, Diagnostic["severity"]> = { 0: "debug", 1: "info", 2: "warning", 3: "error" };
 
@@ -14,7 +18,8 @@ export class EngineService {
             log: (call: any, cb: any) => {
                 const r = call.request as engproto.LogRequest;
                 const severity = SEVERITY[r.getSeverity()] ?? "info";
-                if (severity !== "debug") this.diagnostics.push({ severity, message: r.getMessage(), urn: r.getUrn() || undefined });
+                if (severity !== "debug")
+                    this.diagnostics.push({ severity, message: r.getMessage(), urn: r.getUrn() || undefined });
                 cb(null, new emptyproto.Empty());
             },
             getRootResource: (_call: any, cb: any) => {

@@ -21,7 +21,12 @@ describe("engine stand-in: preview and failures", () => {
     });
 
     test("a Check failure stops the deployment before any create, naming the property", async () => {
-        const s = track(filesStack([{ name: "ok", content: "fine" }, { name: "bad", content: "INVALID", dependsOn: ["ok"] }]));
+        const s = track(
+            filesStack([
+                { name: "ok", content: "fine" },
+                { name: "bad", content: "INVALID", dependsOn: ["ok"] },
+            ]),
+        );
         const r = await s.stack.up();
         expect(r.ok).toBe(false);
         expect(r.errors).toContainEqual(expect.stringContaining("content: content must not be INVALID"));
@@ -62,11 +67,13 @@ describe("engine stand-in: preview and failures", () => {
     });
 
     test("a delete failure leaves the resource and what it depends on in state; a later destroy completes", async () => {
-        const s = track(filesStack([
-            { name: "base", content: "b" },
-            { name: "stuck", content: "s", failDelete: true, dependsOn: ["base"] },
-            { name: "free", content: "f" },
-        ]));
+        const s = track(
+            filesStack([
+                { name: "base", content: "b" },
+                { name: "stuck", content: "s", failDelete: true, dependsOn: ["base"] },
+                { name: "free", content: "f" },
+            ]),
+        );
         expectOk(await s.stack.up());
         const ids = Object.fromEntries(s.fileResources().map((x) => [x.urn.split("::").pop(), x.id]));
 
@@ -74,7 +81,12 @@ describe("engine stand-in: preview and failures", () => {
         expect(d1.ok).toBe(false);
         expect(d1.errors.join("\n")).toContain("delete of stuck refused (failDelete is set)");
         expect(ops(d1)).toEqual(["delete free"]);
-        expect(s.fileResources().map((x) => x.id).sort()).toEqual([ids.base, ids.stuck].sort());
+        expect(
+            s
+                .fileResources()
+                .map((x) => x.id)
+                .sort(),
+        ).toEqual([ids.base, ids.stuck].sort());
         expect(s.files()).toEqual([ids.base, ids.stuck].sort());
         expect(s.calls().filter((c) => c.startsWith("delete base"))).toEqual([]);
 

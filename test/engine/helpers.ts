@@ -33,7 +33,10 @@ export interface FilesStack {
     fileResources(): ResourceState[];
 }
 
-export function filesStack(items: Item[], extra: { token?: string; timeoutMs?: number; parallel?: number } = {}): FilesStack {
+export function filesStack(
+    items: Item[],
+    extra: { token?: string; timeoutMs?: number; parallel?: number } = {},
+): FilesStack {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-standin-"));
     const statePath = path.join(dir, "state", "checkpoint.json");
     const stack = new EngineStack({
@@ -59,8 +62,18 @@ export function filesStack(items: Item[], extra: { token?: string; timeoutMs?: n
             const f = path.join(dir, "calls.log");
             return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim().split("\n").filter(Boolean) : [];
         },
-        files: () => fs.readdirSync(dir).filter((f) => f.endsWith(".txt") && f !== "configured-token.txt").map((f) => f.slice(0, -4)).sort(),
-        fileResources: () => (fs.existsSync(statePath) ? stack.decryptedState().deployment.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/files:File") : []),
+        files: () =>
+            fs
+                .readdirSync(dir)
+                .filter((f) => f.endsWith(".txt") && f !== "configured-token.txt")
+                .map((f) => f.slice(0, -4))
+                .sort(),
+        fileResources: () =>
+            fs.existsSync(statePath)
+                ? stack
+                      .decryptedState()
+                      .deployment.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/files:File")
+                : [],
     };
 }
 
@@ -78,7 +91,17 @@ export function maxDeletesInFlight(dir: string): number {
 
 /** For failure messages: everything a user would have seen. */
 export function explain(r: OperationResult): string {
-    return JSON.stringify({ ok: r.ok, summary: r.summary, errors: r.errors, steps: r.steps.map((s) => `${s.op} ${s.name}`), stderr: r.stderr.slice(-3000) }, null, 2);
+    return JSON.stringify(
+        {
+            ok: r.ok,
+            summary: r.summary,
+            errors: r.errors,
+            steps: r.steps.map((s) => `${s.op} ${s.name}`),
+            stderr: r.stderr.slice(-3000),
+        },
+        null,
+        2,
+    );
 }
 
 /** Asserts an operation succeeded, showing what went wrong when it did not. */

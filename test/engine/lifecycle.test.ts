@@ -8,7 +8,13 @@ import { SPECIAL_SIG_KEY, SECRET_SIG } from "./index";
 const TOKEN = "tok-Zq8-very-secret-config";
 
 describe("engine stand-in: lifecycle of the files fixture", () => {
-    const s = filesStack([{ name: "a", content: "hello" }, { name: "b", content: "world" }], { token: TOKEN });
+    const s = filesStack(
+        [
+            { name: "a", content: "hello" },
+            { name: "b", content: "world" },
+        ],
+        { token: TOKEN },
+    );
     const byName = (n: string) => s.fileResources().find((r) => r.urn.endsWith(`::${n}`));
 
     afterAll(() => fs.rmSync(s.dir, { recursive: true, force: true }));
@@ -36,7 +42,10 @@ describe("engine stand-in: lifecycle of the files fixture", () => {
         expect(raw).not.toContain("s3cr3t-b-value");
         expect(raw).toContain('"ciphertext": "v1:');
         expect(JSON.parse(raw).deployment.resources.map((x: { type: string }) => x.type)).toEqual([
-            "pulumi:pulumi:Stack", "pulumi:providers:pulumi-nodejs", "pulumi-nodejs:dynamic/files:File", "pulumi-nodejs:dynamic/files:File",
+            "pulumi:pulumi:Stack",
+            "pulumi:providers:pulumi-nodejs",
+            "pulumi-nodejs:dynamic/files:File",
+            "pulumi-nodejs:dynamic/files:File",
         ]);
         // The secret config value reached the provider's configure (it wrote it to disk) and is nowhere in the checkpoint.
         expect(fs.readFileSync(path.join(s.dir, "configured-token.txt"), "utf8")).toBe(TOKEN);
@@ -56,7 +65,10 @@ describe("engine stand-in: lifecycle of the files fixture", () => {
 
     test("a changed input the diff does not replace is an update in place", async () => {
         const idBefore = byName("a")!.id;
-        s.setItems([{ name: "a", content: "hello again" }, { name: "b", content: "world" }]);
+        s.setItems([
+            { name: "a", content: "hello again" },
+            { name: "b", content: "world" },
+        ]);
         const r = await s.stack.up();
         expectOk(r);
         expect(ops(r)).toContain("update a");
@@ -69,7 +81,10 @@ describe("engine stand-in: lifecycle of the files fixture", () => {
     test("a replacing change creates the replacement first, then deletes the replaced one", async () => {
         const oldId = byName("a")!.id!;
         const before = s.calls().length;
-        s.setItems([{ name: "a", content: "hello again", replaceKey: "v2" }, { name: "b", content: "world" }]);
+        s.setItems([
+            { name: "a", content: "hello again", replaceKey: "v2" },
+            { name: "b", content: "world" },
+        ]);
         const r = await s.stack.up();
         expectOk(r);
         const aSteps = r.steps.filter((x) => x.name === "a").map((x) => x.op);
@@ -87,10 +102,17 @@ describe("engine stand-in: lifecycle of the files fixture", () => {
     test("deleteBeforeReplace from the diff deletes first, then creates", async () => {
         const oldId = byName("b")!.id!;
         const before = s.calls().length;
-        s.setItems([{ name: "a", content: "hello again", replaceKey: "v2" }, { name: "b", content: "world", replaceKey: "v2", dbr: true }]);
+        s.setItems([
+            { name: "a", content: "hello again", replaceKey: "v2" },
+            { name: "b", content: "world", replaceKey: "v2", dbr: true },
+        ]);
         const r = await s.stack.up();
         expectOk(r);
-        expect(r.steps.filter((x) => x.name === "b").map((x) => x.op)).toEqual(["delete-replaced", "replace", "create-replacement"]);
+        expect(r.steps.filter((x) => x.name === "b").map((x) => x.op)).toEqual([
+            "delete-replaced",
+            "replace",
+            "create-replacement",
+        ]);
         const calls = s.calls().slice(before);
         expect(calls[0]).toBe(`delete b ${oldId}`);
         expect(calls[1]).toMatch(/^create b /);

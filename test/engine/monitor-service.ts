@@ -33,7 +33,8 @@ function unary<Req, Resp>(fn: (req: Req) => Promise<Resp>) {
         fn(call.request).then(
             (resp) => cb(null, resp),
             (err: any) => {
-                const e = err instanceof Error ? (err as grpc.ServiceError) : (new Error(String(err)) as grpc.ServiceError);
+                const e =
+                    err instanceof Error ? (err as grpc.ServiceError) : (new Error(String(err)) as grpc.ServiceError);
                 if (e.code === undefined) e.code = grpc.status.UNKNOWN;
                 cb(e);
             },
@@ -45,7 +46,10 @@ export class MonitorServer {
     private server = new grpc.Server();
     address = "";
 
-    constructor(private handler: MonitorHandler, readonly engine: EngineService) {}
+    constructor(
+        private handler: MonitorHandler,
+        readonly engine: EngineService,
+    ) {}
 
     async start(): Promise<string> {
         const h = this.handler;
@@ -62,7 +66,9 @@ export class MonitorServer {
             }),
             readResource: unary((req: resproto.ReadResourceRequest) => h.readResource(req)),
             invoke: unary(async (req: resproto.ResourceInvokeRequest) => {
-                const e = new Error(`invoke ${req.getTok()} is not modelled by the engine stand-in`) as grpc.ServiceError;
+                const e = new Error(
+                    `invoke ${req.getTok()} is not modelled by the engine stand-in`,
+                ) as grpc.ServiceError;
                 e.code = grpc.status.UNIMPLEMENTED;
                 throw e;
             }),
@@ -71,7 +77,9 @@ export class MonitorServer {
         });
         this.server.addService(EngineServiceDef, this.engine.implementation());
         const port = await new Promise<number>((resolve, reject) =>
-            this.server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+            this.server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+                err ? reject(err) : resolve(p),
+            ),
         );
         this.address = `127.0.0.1:${port}`;
         return this.address;

@@ -6,15 +6,19 @@ import { EngineStack } from "./index";
 
 /** Live child processes of this jest worker (Linux /proc). */
 function childPids(): number[] {
-    return fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((d) => {
-        try {
-            const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-            return Number(fields[1]) === process.pid && fields[0] !== "Z";
-        } catch {
-            return false;
-        }
-    }).map(Number);
+    return fs
+        .readdirSync("/proc")
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+            try {
+                const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+                const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+                return Number(fields[1]) === process.pid && fields[0] !== "Z";
+            } catch {
+                return false;
+            }
+        })
+        .map(Number);
 }
 
 describe("engine stand-in: options and ordering", () => {
@@ -23,7 +27,12 @@ describe("engine stand-in: options and ordering", () => {
     afterAll(() => stacks.forEach((s) => fs.rmSync(s.dir, { recursive: true, force: true })));
 
     test("protect blocks deletion; retainOnDelete drops from state without a Delete call", async () => {
-        const s = track(filesStack([{ name: "guarded", content: "g", protect: true }, { name: "kept", content: "k", retain: true }]));
+        const s = track(
+            filesStack([
+                { name: "guarded", content: "g", protect: true },
+                { name: "kept", content: "k", retain: true },
+            ]),
+        );
         expectOk(await s.stack.up());
         const ids = Object.fromEntries(s.fileResources().map((x) => [x.urn.split("::").pop(), x.id]));
         expect(s.fileResources().find((x) => x.id === ids.guarded)!.protect).toBe(true);
@@ -50,36 +59,56 @@ describe("engine stand-in: options and ordering", () => {
     });
 
     test("destroy deletes in reverse dependency order", async () => {
-        const s = track(filesStack([
-            { name: "first", content: "1" },
-            { name: "second", content: "2", dependsOn: ["first"] },
-            { name: "third", content: "3", dependsOn: ["second"] },
-        ]));
+        const s = track(
+            filesStack([
+                { name: "first", content: "1" },
+                { name: "second", content: "2", dependsOn: ["first"] },
+                { name: "third", content: "3", dependsOn: ["second"] },
+            ]),
+        );
         expectOk(await s.stack.up());
         const deps = s.fileResources().find((x) => x.urn.endsWith("::third"))!.dependencies;
         expect(deps).toEqual([expect.stringMatching(/::second$/)]);
         const d = await s.stack.destroy();
         expectOk(d);
-        expect(s.calls().filter((c) => c.startsWith("delete")).map((c) => c.split(" ")[1])).toEqual(["third", "second", "first"]);
+        expect(
+            s
+                .calls()
+                .filter((c) => c.startsWith("delete"))
+                .map((c) => c.split(" ")[1]),
+        ).toEqual(["third", "second", "first"]);
         expect(s.files()).toEqual([]);
     });
 
     test("independent deletes are in flight at once, as the CLI's unbounded --parallel; dependents still go first", async () => {
         const items = [
             { name: "base", content: "b", deleteDelayMs: 400 },
-            ...[1, 2, 3, 4, 5].map((i) => ({ name: `leaf${i}`, content: `${i}`, deleteDelayMs: 400, dependsOn: ["base"] })),
+            ...[1, 2, 3, 4, 5].map((i) => ({
+                name: `leaf${i}`,
+                content: `${i}`,
+                deleteDelayMs: 400,
+                dependsOn: ["base"],
+            })),
         ];
         const s = track(filesStack(items));
         expectOk(await s.stack.up());
         expectOk(await s.stack.destroy());
         expect(maxDeletesInFlight(s.dir)).toBe(5);
-        const order = s.calls().filter((c) => c.startsWith("delete")).map((c) => c.split(" ")[1]);
+        const order = s
+            .calls()
+            .filter((c) => c.startsWith("delete"))
+            .map((c) => c.split(" ")[1]);
         expect(order.slice(-1)).toEqual(["base"]);
         expect(s.files()).toEqual([]);
     });
 
     test("parallel caps the deletes in flight, like --parallel N", async () => {
-        const s = track(filesStack([1, 2, 3, 4, 5].map((i) => ({ name: `v${i}`, content: `${i}`, deleteDelayMs: 300 })), { parallel: 2 }));
+        const s = track(
+            filesStack(
+                [1, 2, 3, 4, 5].map((i) => ({ name: `v${i}`, content: `${i}`, deleteDelayMs: 300 })),
+                { parallel: 2 },
+            ),
+        );
         expectOk(await s.stack.up());
         expectOk(await s.stack.destroy());
         expect(maxDeletesInFlight(s.dir)).toBe(2);

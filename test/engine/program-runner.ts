@@ -18,11 +18,20 @@ export interface ProgramSpec {
 }
 
 /** The few Pulumi.yaml fields that matter here (`main`, runtime options `typescript` / `tsconfig`). */
-export function readProjectFile(programDir: string): { name?: string; main?: string; typescript: boolean; tsconfig?: string } {
+export function readProjectFile(programDir: string): {
+    name?: string;
+    main?: string;
+    typescript: boolean;
+    tsconfig?: string;
+} {
     const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(programDir, f)).find((f) => fs.existsSync(f));
     if (!file) throw new Error(`no Pulumi.yaml in ${programDir}`);
     const text = fs.readFileSync(file, "utf8");
-    const field = (re: RegExp) => re.exec(text)?.[1]?.trim().replace(/^["']|["']$/g, "");
+    const field = (re: RegExp) =>
+        re
+            .exec(text)?.[1]
+            ?.trim()
+            .replace(/^["']|["']$/g, "");
     return {
         name: field(/^name:\s*(.+)$/m),
         main: field(/^main:\s*(.+)$/m),

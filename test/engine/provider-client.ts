@@ -10,7 +10,10 @@ type Props = Record<string, unknown>;
 
 /** A provider error; `initFailed` is set when the host reported a partial failure (ErrorResourceInitFailed). */
 export class ProviderError extends Error {
-    constructor(message: string, readonly initFailed?: { id: string; properties: Props; reasons: string[] }) {
+    constructor(
+        message: string,
+        readonly initFailed?: { id: string; properties: Props; reasons: string[] },
+    ) {
         super(message);
     }
 }
@@ -20,21 +23,32 @@ export class ProviderClient {
     private constructor(readonly child: Child) {}
 
     /** `onLine` (optional): each line of the host's output, live; the port line (protocol) is not passed. */
-    static async start(cwd: string, engineAddress: string, env: NodeJS.ProcessEnv, timeoutMs = 30000, script = DYNAMIC_PROVIDER_SCRIPT,
-                       onLine?: (line: string) => void): Promise<ProviderClient> {
+    static async start(
+        cwd: string,
+        engineAddress: string,
+        env: NodeJS.ProcessEnv,
+        timeoutMs = 30000,
+        script = DYNAMIC_PROVIDER_SCRIPT,
+        onLine?: (line: string) => void,
+    ): Promise<ProviderClient> {
         let portLineSeen = false;
-        const lineListener = onLine && ((line: string, stream: "stdout" | "stderr") => {
-            if (stream === "stdout" && !portLineSeen && /^\d+\s*$/.test(line)) {
-                portLineSeen = true;
-                return;
-            }
-            onLine(line);
-        });
+        const lineListener =
+            onLine &&
+            ((line: string, stream: "stdout" | "stderr") => {
+                if (stream === "stdout" && !portLineSeen && /^\d+\s*$/.test(line)) {
+                    portLineSeen = true;
+                    return;
+                }
+                onLine(line);
+            });
         const child = new Child("dynamic-provider", [script, engineAddress], { cwd, env, onLine: lineListener });
         const pc = new ProviderClient(child);
         try {
             const port = await new Promise<number>((resolve, reject) => {
-                const timer = setTimeout(() => reject(new Error("dynamic provider did not print its port in time")), timeoutMs);
+                const timer = setTimeout(
+                    () => reject(new Error("dynamic provider did not print its port in time")),
+                    timeoutMs,
+                );
                 const onData = () => {
                     const m = /^(\d+)\s*\n/.exec(child.stdout);
                     if (m) {
@@ -47,7 +61,9 @@ export class ProviderClient {
                 child.proc.stdout!.on("data", onData);
                 void child.exited.then((code) => {
                     clearTimeout(timer);
-                    reject(new Error(`dynamic provider exited (code ${code}) before printing its port: ${child.stderr}`));
+                    reject(
+                        new Error(`dynamic provider exited (code ${code}) before printing its port: ${child.stderr}`),
+                    );
                 });
             });
             pc.client = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -80,7 +96,11 @@ export class ProviderClient {
         await this.call("configure", req);
     }
 
-    async check(urn: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
+    async check(
+        urn: string,
+        olds: Props,
+        news: Props,
+    ): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
         const req = new provproto.CheckRequest();
         req.setUrn(urn);
         req.setOlds(toStruct(olds));
@@ -92,7 +112,13 @@ export class ProviderClient {
         };
     }
 
-    async diff(urn: string, id: string, oldOutputs: Props, news: Props, oldInputs: Props): Promise<{ changes: "none" | "some" | "unknown"; replaces: string[]; deleteBeforeReplace: boolean }> {
+    async diff(
+        urn: string,
+        id: string,
+        oldOutputs: Props,
+        news: Props,
+        oldInputs: Props,
+    ): Promise<{ changes: "none" | "some" | "unknown"; replaces: string[]; deleteBeforeReplace: boolean }> {
         const req = new provproto.DiffRequest();
         req.setUrn(urn);
         req.setId(id);
@@ -117,14 +143,23 @@ export class ProviderClient {
         return { id: resp.getId(), outputs: fromStruct(resp.getProperties()) };
     }
 
-    async read(urn: string, id: string, outputs: Props, inputs: Props): Promise<{ id: string; outputs: Props; inputs?: Props }> {
+    async read(
+        urn: string,
+        id: string,
+        outputs: Props,
+        inputs: Props,
+    ): Promise<{ id: string; outputs: Props; inputs?: Props }> {
         const req = new provproto.ReadRequest();
         req.setUrn(urn);
         req.setId(id);
         req.setProperties(toStruct(outputs));
         req.setInputs(toStruct(inputs));
         const resp = await this.call<provproto.ReadResponse>("read", req);
-        return { id: resp.getId(), outputs: fromStruct(resp.getProperties()), inputs: resp.hasInputs() ? fromStruct(resp.getInputs()) : undefined };
+        return {
+            id: resp.getId(),
+            outputs: fromStruct(resp.getProperties()),
+            inputs: resp.hasInputs() ? fromStruct(resp.getInputs()) : undefined,
+        };
     }
 
     async update(urn: string, id: string, oldOutputs: Props, news: Props, oldInputs: Props): Promise<Props> {
@@ -170,7 +205,11 @@ function toProviderError(err: grpc.ServiceError): ProviderError {
             if (any.getTypeName() === "pulumirpc.ErrorResourceInitFailed") {
                 const d = provproto.ErrorResourceInitFailed.deserializeBinary(any.getValue_asU8());
                 const props = d.getProperties();
-                return new ProviderError(message, { id: d.getId(), properties: fromStruct(props), reasons: d.getReasonsList() });
+                return new ProviderError(message, {
+                    id: d.getId(),
+                    properties: fromStruct(props),
+                    reasons: d.getReasonsList(),
+                });
             }
         }
     }

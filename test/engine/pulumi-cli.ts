@@ -34,7 +34,12 @@ export interface PulumiCliOptions {
     onLine: (line: string) => void;
 }
 
-export interface CliOpResult { ok: boolean; code: number | null; output: string; summary: string }
+export interface CliOpResult {
+    ok: boolean;
+    code: number | null;
+    output: string;
+    summary: string;
+}
 
 /** Every CLI process started and still running, so an interrupt can stop them (and their process group). */
 const running = new Set<ChildProcess>();
@@ -70,7 +75,10 @@ export class PulumiCliStack {
         if (r.ok) r = await this.run(["stack", "select", this.o.stackName, "--create"], { quiet: true });
         for (const [k, v] of Object.entries(this.o.config)) {
             if (!r.ok) break;
-            r = await this.run(["config", "set", ...(v.secret ? ["--secret"] : []), "--stack", this.o.stackName, "--", k], { quiet: true, stdin: v.value });
+            r = await this.run(
+                ["config", "set", ...(v.secret ? ["--secret"] : []), "--stack", this.o.stackName, "--", k],
+                { quiet: true, stdin: v.value },
+            );
         }
         return r;
     }
@@ -89,7 +97,8 @@ export class PulumiCliStack {
         const res: Record<string, { value: unknown; secret: boolean }> = {};
         if (!r.ok) return res;
         try {
-            for (const [k, v] of Object.entries(JSON.parse(r.output) as Record<string, unknown>)) res[k] = { value: v, secret: v === "[secret]" };
+            for (const [k, v] of Object.entries(JSON.parse(r.output) as Record<string, unknown>))
+                res[k] = { value: v, secret: v === "[secret]" };
         } catch {
             /* no outputs */
         }
@@ -99,7 +108,9 @@ export class PulumiCliStack {
     private run(args: string[], o: { quiet?: boolean; stdin?: string } = {}): Promise<CliOpResult> {
         return new Promise((resolve) => {
             const p = spawn(this.o.cli, [...args, "--non-interactive", "--cwd", this.o.programDir], {
-                env: this.env, stdio: ["pipe", "pipe", "pipe"], detached: true,
+                env: this.env,
+                stdio: ["pipe", "pipe", "pipe"],
+                detached: true,
             });
             running.add(p);
             let output = "";

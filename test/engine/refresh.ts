@@ -13,7 +13,12 @@ export async function refreshAll(d: Deployment): Promise<boolean> {
         if (!r.custom || !isDynamicType(r.type)) continue;
         try {
             const p = await d.getProvider();
-            const res = await p.read(r.urn, r.id ?? "", stripSecrets(r.outputs) as Props, stripSecrets(r.inputs) as Props);
+            const res = await p.read(
+                r.urn,
+                r.id ?? "",
+                stripSecrets(r.outputs) as Props,
+                stripSecrets(r.inputs) as Props,
+            );
             if (!res.id) {
                 d.remove(r);
                 d.step("delete", r.urn);
@@ -21,7 +26,10 @@ export async function refreshAll(d: Deployment): Promise<boolean> {
                 continue;
             }
             const previouslySecret = Object.keys(r.outputs).filter((k) => isSecret(r.outputs[k]));
-            const outputs = annotateOutputs(res.outputs, r.inputs, [...(r.additionalSecretOutputs ?? []), ...previouslySecret]);
+            const outputs = annotateOutputs(res.outputs, r.inputs, [
+                ...(r.additionalSecretOutputs ?? []),
+                ...previouslySecret,
+            ]);
             const changed = JSON.stringify(stripSecrets(outputs)) !== JSON.stringify(stripSecrets(r.outputs));
             r.id = res.id;
             r.outputs = outputs;

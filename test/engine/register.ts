@@ -24,7 +24,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 function canonical(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(canonical);
-    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as any)[k])]));
+    if (v && typeof v === "object")
+        return Object.fromEntries(
+            Object.keys(v)
+                .sort()
+                .map((k) => [k, canonical((v as any)[k])]),
+        );
     return v;
 }
 
@@ -50,7 +55,9 @@ export class RegisterHandler implements MonitorHandler {
             propertyDependencies,
             protect: req.getProtect() || undefined,
             retainOnDelete: req.getRetainondelete() || undefined,
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList().length ? req.getAdditionalsecretoutputsList() : undefined,
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList().length
+                ? req.getAdditionalsecretoutputsList()
+                : undefined,
         };
     }
 
@@ -92,7 +99,9 @@ export class RegisterHandler implements MonitorHandler {
         }
         if (type.startsWith("pulumi:providers:")) {
             if (type !== NODEJS_PROVIDER_TYPE) {
-                d.fail(`${label(urn)}: error: provider ${type} is not modelled by the engine stand-in (only pulumi-nodejs)`);
+                d.fail(
+                    `${label(urn)}: error: provider ${type} is not modelled by the engine stand-in (only pulumi-nodejs)`,
+                );
                 throw shutdownError();
             }
             goal.id = old?.id ?? crypto.randomUUID();
@@ -105,7 +114,9 @@ export class RegisterHandler implements MonitorHandler {
             return this.respond(urn, goal.id, goal.outputs);
         }
         if (!isDynamicType(type)) {
-            d.fail(`${label(urn)}: error: resource type ${type} is not modelled by the engine stand-in (only pulumi-nodejs dynamic resources)`);
+            d.fail(
+                `${label(urn)}: error: resource type ${type} is not modelled by the engine stand-in (only pulumi-nodejs dynamic resources)`,
+            );
             throw shutdownError();
         }
         goal.provider = req.getProvider() || d.defaultProviderRef();
@@ -140,7 +151,13 @@ export class RegisterHandler implements MonitorHandler {
             return this.respond(urn, goal.id!, goal.outputs);
         }
 
-        const diff = await p.diff(urn, old.id ?? "", stripSecrets(old.outputs) as Props, stripSecrets(goal.inputs) as Props, stripSecrets(old.inputs) as Props);
+        const diff = await p.diff(
+            urn,
+            old.id ?? "",
+            stripSecrets(old.outputs) as Props,
+            stripSecrets(goal.inputs) as Props,
+            stripSecrets(old.inputs) as Props,
+        );
         let kind: "same" | "update" | "replace";
         if (diff.replaces.length > 0) kind = "replace";
         else if (diff.changes === "some") kind = "update";
@@ -164,7 +181,13 @@ export class RegisterHandler implements MonitorHandler {
             if (d.preview) return this.respond(urn, old.id ?? "", goal.inputs);
             goal.id = old.id;
             try {
-                const outs = await p.update(urn, old.id ?? "", stripSecrets(old.outputs) as Props, stripSecrets(goal.inputs) as Props, stripSecrets(old.inputs) as Props);
+                const outs = await p.update(
+                    urn,
+                    old.id ?? "",
+                    stripSecrets(old.outputs) as Props,
+                    stripSecrets(goal.inputs) as Props,
+                    stripSecrets(old.inputs) as Props,
+                );
                 goal.outputs = annotateOutputs(outs, goal.inputs, aso);
             } catch (e) {
                 if (e instanceof ProviderError && e.initFailed) {
@@ -194,7 +217,13 @@ export class RegisterHandler implements MonitorHandler {
             return this.respond(urn, "", goal.inputs);
         }
         if (dbr) {
-            if (!old.retainOnDelete) await p.delete(urn, old.id ?? "", stripSecrets(old.outputs) as Props, stripSecrets(old.inputs) as Props);
+            if (!old.retainOnDelete)
+                await p.delete(
+                    urn,
+                    old.id ?? "",
+                    stripSecrets(old.outputs) as Props,
+                    stripSecrets(old.inputs) as Props,
+                );
             d.remove(old);
             d.step("delete-replaced", urn);
             d.save();
@@ -271,9 +300,15 @@ export class RegisterHandler implements MonitorHandler {
             throw shutdownError();
         }
         const r: ResourceState = {
-            urn, custom: true, type: req.getType(), id: res.id, inputs: {}, external: true,
+            urn,
+            custom: true,
+            type: req.getType(),
+            id: res.id,
+            inputs: {},
+            external: true,
             outputs: annotateOutputs(res.outputs, props, req.getAdditionalsecretoutputsList()),
-            parent: req.getParent() || undefined, provider: req.getProvider() || d.defaultProviderRef(),
+            parent: req.getParent() || undefined,
+            provider: req.getProvider() || d.defaultProviderRef(),
             dependencies: req.getDependenciesList(),
         };
         d.step("read", urn);

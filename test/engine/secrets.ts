@@ -6,7 +6,10 @@ export const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export interface RpcSecret { [SPECIAL_SIG_KEY]: string; value: unknown }
+export interface RpcSecret {
+    [SPECIAL_SIG_KEY]: string;
+    value: unknown;
+}
 
 export function isSecret(v: unknown): v is RpcSecret {
     return typeof v === "object" && v !== null && (v as any)[SPECIAL_SIG_KEY] === SECRET_SIG && "value" in v;
@@ -37,7 +40,10 @@ export function containsSecret(v: unknown): boolean {
 
 export class Crypter {
     private readonly key: Buffer;
-    constructor(passphrase: string, readonly salt: string) {
+    constructor(
+        passphrase: string,
+        readonly salt: string,
+    ) {
         this.key = crypto.scryptSync(passphrase, Buffer.from(salt, "base64"), 32);
     }
     static newSalt(): string {
@@ -63,7 +69,8 @@ export class Crypter {
     }
     /** Deep copy where each in-memory secret {sig, value} becomes {sig, ciphertext}. */
     encryptValue(v: unknown): unknown {
-        if (isSecret(v)) return { [SPECIAL_SIG_KEY]: SECRET_SIG, ciphertext: this.encrypt(JSON.stringify(v.value ?? null)) };
+        if (isSecret(v))
+            return { [SPECIAL_SIG_KEY]: SECRET_SIG, ciphertext: this.encrypt(JSON.stringify(v.value ?? null)) };
         if (Array.isArray(v)) return v.map((x) => this.encryptValue(x));
         if (v && typeof v === "object") {
             const out: Record<string, unknown> = {};
@@ -74,7 +81,13 @@ export class Crypter {
     }
     /** Inverse of encryptValue. */
     decryptValue(v: unknown): unknown {
-        if (v && typeof v === "object" && !Array.isArray(v) && (v as any)[SPECIAL_SIG_KEY] === SECRET_SIG && "ciphertext" in v) {
+        if (
+            v &&
+            typeof v === "object" &&
+            !Array.isArray(v) &&
+            (v as any)[SPECIAL_SIG_KEY] === SECRET_SIG &&
+            "ciphertext" in v
+        ) {
             return makeSecret(JSON.parse(this.decrypt((v as any).ciphertext)));
         }
         if (Array.isArray(v)) return v.map((x) => this.decryptValue(x));

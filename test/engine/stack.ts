@@ -14,7 +14,10 @@ import { Step, summarize } from "./summary";
 import { Child } from "./child";
 import { NODEJS_PROVIDER_TYPE, STACK_TYPE, parseProviderRef } from "./urn";
 
-export interface ConfigValue { value: string; secret?: boolean }
+export interface ConfigValue {
+    value: string;
+    secret?: boolean;
+}
 
 export interface StackOptions {
     programDir: string;
@@ -140,8 +143,14 @@ export class EngineStack {
             },
             startProvider: async () => {
                 if (stopped) throw new Error("operation stopped");
-                const p = await ProviderClient.start(programDir, engineAddress(), { ...process.env, ...this.opts.env }, undefined, providerScript,
-                    onOutput && ((line) => onOutput(line, "provider")));
+                const p = await ProviderClient.start(
+                    programDir,
+                    engineAddress(),
+                    { ...process.env, ...this.opts.env },
+                    undefined,
+                    providerScript,
+                    onOutput && ((line) => onOutput(line, "provider")),
+                );
                 children.push(p.child);
                 providers.push(p.child);
                 return p;
@@ -162,8 +171,14 @@ export class EngineStack {
             if (kind === "destroy") return deleteInReverseOrder(d, [...d.resources], this.opts.parallel);
             if (refreshFirst && !(await refreshAll(d))) return false;
             program = startProgram({
-                programDir, project: this.opts.projectName, stack: this.opts.stackName, monitorAddress: address,
-                engineAddress: address, dryRun: kind === "preview", config: this.config, env: this.opts.env,
+                programDir,
+                project: this.opts.projectName,
+                stack: this.opts.stackName,
+                monitorAddress: address,
+                engineAddress: address,
+                dryRun: kind === "preview",
+                config: this.config,
+                env: this.opts.env,
                 onLine: onOutput && ((line) => onOutput(line, "program")),
             });
             children.push(program);
@@ -182,12 +197,21 @@ export class EngineStack {
             await d.idle();
             if (d.failed || d.stopped) return false;
             if (code !== 0) {
-                if (!engine.diagnostics.some((x) => x.severity === "error")) d.errors.push(`program exited with code ${code}`);
+                if (!engine.diagnostics.some((x) => x.severity === "error"))
+                    d.errors.push(`program exited with code ${code}`);
                 return false;
             }
             // Resources the program no longer registers, and replaced ones, go in reverse dependency order.
-            const used = new Set(d.resources.filter((r) => r.provider && handler.registered.has(r.urn)).map((r) => parseProviderRef(r.provider!).urn));
-            const targets = d.resources.filter((r) => r.delete || (!handler.registered.has(r.urn) && !(r.type === NODEJS_PROVIDER_TYPE && used.has(r.urn))));
+            const used = new Set(
+                d.resources
+                    .filter((r) => r.provider && handler.registered.has(r.urn))
+                    .map((r) => parseProviderRef(r.provider!).urn),
+            );
+            const targets = d.resources.filter(
+                (r) =>
+                    r.delete ||
+                    (!handler.registered.has(r.urn) && !(r.type === NODEJS_PROVIDER_TYPE && used.has(r.urn))),
+            );
             return deleteInReverseOrder(d, targets, this.opts.parallel);
         };
 
@@ -217,11 +241,13 @@ export class EngineStack {
             await Promise.all(children.map((c) => c.stop()));
             await monitor.stop();
         }
-        for (const x of engine.diagnostics) if (x.severity === "error" && !d.errors.includes(x.message)) d.errors.push(x.message);
+        for (const x of engine.diagnostics)
+            if (x.severity === "error" && !d.errors.includes(x.message)) d.errors.push(x.message);
         ok = ok && d.errors.length === 0 && !d.failed;
         // Copies: work cut off by a timeout may still settle later, and must not change this result.
         const stackRes = state.deployment.resources.find((r) => r.type === STACK_TYPE);
-        const outs = kind === "preview" ? handler.previewStackOutputs ?? stackRes?.outputs ?? {} : stackRes?.outputs ?? {};
+        const outs =
+            kind === "preview" ? (handler.previewStackOutputs ?? stackRes?.outputs ?? {}) : (stackRes?.outputs ?? {});
         return {
             ok,
             steps: [...d.steps],

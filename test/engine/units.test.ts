@@ -22,8 +22,12 @@ describe("engine stand-in: pure helpers", () => {
 
     test("summaries read like pulumi's", () => {
         const st = (op: any, name = "n") => ({ op, urn: `urn:pulumi:s::p::t::${name}`, type: "t", name });
-        expect(summarize([st("create"), st("delete"), st("same"), st("same")], false)).toBe("Resources: + 1 created, - 1 deleted, 2 unchanged");
-        expect(summarize([st("create-replacement"), st("replace"), st("delete-replaced"), st("update")], false)).toBe("Resources: ~ 1 updated, +-1 replaced");
+        expect(summarize([st("create"), st("delete"), st("same"), st("same")], false)).toBe(
+            "Resources: + 1 created, - 1 deleted, 2 unchanged",
+        );
+        expect(summarize([st("create-replacement"), st("replace"), st("delete-replaced"), st("update")], false)).toBe(
+            "Resources: ~ 1 updated, +-1 replaced",
+        );
         expect(summarize([st("create")], true)).toBe("Resources: + 1 to create");
         expect(summarize([], false)).toBe("Resources: no changes");
     });
@@ -82,7 +86,9 @@ describe("engine stand-in: components fixture", () => {
         stack.setConfig("components:foreign", { value: "true" });
         const f = await stack.up();
         expect(f.ok).toBe(false);
-        expect(f.errors.join("\n")).toContain("resource type aws:s3/bucket:Bucket is not modelled by the engine stand-in");
+        expect(f.errors.join("\n")).toContain(
+            "resource type aws:s3/bucket:Bucket is not modelled by the engine stand-in",
+        );
         expect(stack.readState().deployment.resources.map((x) => x.type)).not.toContain("aws:s3/bucket:Bucket");
 
         const d = await stack.destroy();

@@ -4,7 +4,13 @@
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 export const NODEJS_PROVIDER_TYPE = "pulumi:providers:pulumi-nodejs";
 
-export function urnParts(urn: string): { stack: string; project: string; qualifiedType: string; type: string; name: string } {
+export function urnParts(urn: string): {
+    stack: string;
+    project: string;
+    qualifiedType: string;
+    type: string;
+    name: string;
+} {
     const parts = urn.split("::");
     if (parts.length < 4 || !parts[0].startsWith("urn:pulumi:")) {
         throw new Error(`malformed URN: ${urn}`);
@@ -20,7 +26,13 @@ export function urnParts(urn: string): { stack: string; project: string; qualifi
     };
 }
 
-export function makeUrn(stack: string, project: string, parentUrn: string | undefined, type: string, name: string): string {
+export function makeUrn(
+    stack: string,
+    project: string,
+    parentUrn: string | undefined,
+    type: string,
+    name: string,
+): string {
     let qualified = type;
     if (parentUrn) {
         const parent = urnParts(parentUrn);

@@ -33,12 +33,17 @@ async function dump(url: string): Promise<{ keys: string[]; text: string }> {
         for (const k of keys) {
             const type = await c.type(k);
             const value =
-                type === "string" ? await c.get(k)
-                : type === "hash" ? await c.hgetall(k)
-                : type === "zset" ? await c.zrange(k, 0, -1, "WITHSCORES")
-                : type === "set" ? await c.smembers(k)
-                : type === "list" ? await c.lrange(k, 0, -1)
-                : type;
+                type === "string"
+                    ? await c.get(k)
+                    : type === "hash"
+                      ? await c.hgetall(k)
+                      : type === "zset"
+                        ? await c.zrange(k, 0, -1, "WITHSCORES")
+                        : type === "set"
+                          ? await c.smembers(k)
+                          : type === "list"
+                            ? await c.lrange(k, 0, -1)
+                            : type;
             parts.push(k, JSON.stringify(value));
         }
         return { keys, text: parts.join("\n") };
@@ -86,11 +91,18 @@ it("with Redis unreachable from the start: one warning without the password, and
     const url = `redis://:pw-SECRET-canary-77@127.0.0.1:${port}/0`;
     const warnings: string[] = [];
     const logs: string[] = [];
-    const p = await h.handlers({ "imagine:redisUrl": url }, { warn: (m) => warnings.push(m), log: (m) => logs.push(m) });
+    const p = await h.handlers(
+        { "imagine:redisUrl": url },
+        { warn: (m) => warnings.push(m), log: (m) => logs.push(m) },
+    );
     const ids = (await Promise.all([0, 1].map((i) => create(p, i)))).map((r) => r.id);
     await Promise.all(ids.map((id) => p.delete(id, { videoId: id })));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${port}/0 is unreachable \\(ECONNREFUSED\\); going on without it`));
+    expect(warnings[0]).toMatch(
+        new RegExp(
+            `^Redis at redis://127\\.0\\.0\\.1:${port}/0 is unreachable \\(ECONNREFUSED\\); going on without it`,
+        ),
+    );
     expect([...warnings, ...logs].join("\n")).not.toContain("pw-SECRET-canary-77");
     expect((await h.emulator.stats()).videosStored).toBe(0);
 });
@@ -121,14 +133,25 @@ it("with Redis answering slowly (suspended): one warning, deletes go on at once 
         await new Promise((r) => setTimeout(r, 250));
     }
     await p.delete(ids[3], { videoId: ids[3] });
-    expect(warnings[1]).toBe(`Redis at redis://127.0.0.1:${redis.port}/1 answers in time again: back on the shared request budget.`);
+    expect(warnings[1]).toBe(
+        `Redis at redis://127.0.0.1:${redis.port}/1 answers in time again: back on the shared request budget.`,
+    );
     expect((await h.emulator.stats()).videosStored).toBe(0);
 });
 
 it("counts the videos waited for across processes; the count of a process that stops renewing it expires", async () => {
     const clients = [connectRedis(redis.url, () => undefined), connectRedis(redis.url, () => undefined)];
     try {
-        const [a, b] = clients.map((redisClient) => new RedisBucket({ redis: redisClient, token: TOKEN, requestsPerMinute: 77, warn: () => undefined, where: "test" }));
+        const [a, b] = clients.map(
+            (redisClient) =>
+                new RedisBucket({
+                    redis: redisClient,
+                    token: TOKEN,
+                    requestsPerMinute: 77,
+                    warn: () => undefined,
+                    where: "test",
+                }),
+        );
         const waitsA = new FleetWaits(systemClock, (n, now, lease) => a.syncWaits(n, now, lease));
         const waitsB = new FleetWaits(systemClock, (n, now, lease) => b.syncWaits(n, now, lease));
         // As polling does it: ++ when a wait starts, -- when it ends.
@@ -152,7 +175,16 @@ it("across processes, status checks wait while any process has creates or delete
     const clients = [connectRedis(redis.url, () => undefined), connectRedis(redis.url, () => undefined)];
     try {
         // 60 a minute: one a second or so, a bucket of one. Two processes, one clock.
-        const [a, b] = clients.map((redisClient) => new RedisBucket({ redis: redisClient, token: TOKEN, requestsPerMinute: 60, warn: () => undefined, where: "test" }));
+        const [a, b] = clients.map(
+            (redisClient) =>
+                new RedisBucket({
+                    redis: redisClient,
+                    token: TOKEN,
+                    requestsPerMinute: 60,
+                    warn: () => undefined,
+                    where: "test",
+                }),
+        );
         const t = 5_000_000;
         expect(await a.take("high", t, true)).toBe(0); // A deletes, with more deletes waiting
         // 1.5 s later the bucket holds a request again, but A's deletes come first: B's status check waits.

@@ -47,7 +47,9 @@ async function seed(n: number): Promise<string[]> {
         const form = new FormData();
         form.append("prompt", `fleet ${i}`);
         form.append("style", "fast-svd");
-        const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, {
+            headers: { Authorization: `Bearer ${TOKEN}` },
+        });
         ids.push(r.data.id);
     }
     emulator.configure({ rateLimitPerMinute: LIMIT, rateLimitBurst: BURST });
@@ -66,19 +68,27 @@ async function startFleet(slices: string[][], redisUrl: string | undefined): Pro
     const ready: Promise<void>[] = [];
     for (const ids of slices) {
         const job: WorkerJob = { baseUrl: emulator.url, token: TOKEN, redisUrl, requestsPerMinute: LIMIT, ids };
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "test/fleet/worker.ts", JSON.stringify(job)], {
-            cwd: ROOT,
-            stdio: ["pipe", "pipe", "pipe"],
-        });
+        const child = spawn(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "test/fleet/worker.ts", JSON.stringify(job)],
+            {
+                cwd: ROOT,
+                stdio: ["pipe", "pipe", "pipe"],
+            },
+        );
         children.push(child);
         let stderr = "";
-        child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-        const lines = readline.createInterface({ input: child.stdout! });
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const lines = readline.createInterface({ input: child.stdout });
         let last = "";
         ready.push(new Promise<void>((resolve) => lines.on("line", (l) => (l === "ready" ? resolve() : (last = l)))));
         outcomes.push(
             new Promise<WorkerOutcome>((resolve, reject) =>
-                child.on("close", (code) => (code === 0 && last ? resolve(JSON.parse(last) as WorkerOutcome) : reject(new Error(`worker exited ${code}: ${stderr}`)))),
+                child.on("close", (code) =>
+                    code === 0 && last
+                        ? resolve(JSON.parse(last) as WorkerOutcome)
+                        : reject(new Error(`worker exited ${code}: ${stderr}`)),
+                ),
             ),
         );
     }

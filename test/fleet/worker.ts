@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     await closeSharedRedis();
     const outcome: WorkerOutcome = {
         deleted: results.filter((r) => r.status === "fulfilled").length,
-        failures: results.flatMap((r) => (r.status === "rejected" ? [String((r.reason as Error)?.message ?? r.reason)] : [])),
+        failures: results.flatMap((r) =>
+            r.status === "rejected" ? [String((r.reason as Error)?.message ?? r.reason)] : [],
+        ),
         logs,
         warnings,
     };

@@ -14,7 +14,8 @@ async function madeElsewhere(url: string, prompt: string): Promise<string> {
     const form = new FormData();
     form.append("prompt", prompt);
     form.append("style", "fast-svd");
-    return (await axios.post(`${url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } })).data.id;
+    return (await axios.post(`${url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } }))
+        .data.id;
 }
 
 it("examples/quickstart: up generates one video with a secret url; destroy deletes it", async () => {
@@ -98,5 +99,7 @@ if (cli) {
         }
     });
 } else {
-    console.info("Lifecycle through the real `pulumi` CLI: NOT RUN (no `pulumi` binary on PATH). The engine stand-in ran the same programs above.");
+    console.info(
+        "Lifecycle through the real `pulumi` CLI: NOT RUN (no `pulumi` binary on PATH). The engine stand-in ran the same programs above.",
+    );
 }

@@ -14,10 +14,14 @@ beforeEach(async () => {
 });
 afterEach(async () => stop());
 
-const deleteOutside = (id: string) => axios.delete(`${s.emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+const deleteOutside = (id: string) =>
+    axios.delete(`${s.emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
 
 it("4. a video deleted outside Pulumi: refresh drops it and destroy still succeeds", async () => {
-    s.setVideos([{ name: "a", prompt: "one", style: "fast-svd" }, { name: "b", prompt: "two", style: "fast-svd" }]);
+    s.setVideos([
+        { name: "a", prompt: "one", style: "fast-svd" },
+        { name: "b", prompt: "two", style: "fast-svd" },
+    ]);
     const up = expectOk(await s.stack.up());
     await deleteOutside(String(up.outputs.aId.value));
     const refresh = expectOk(await s.stack.refresh());
@@ -38,7 +42,10 @@ it("4b. destroy succeeds even without a refresh when a video is already gone", a
 
 it("5. a generation that fails is recorded; the next up replaces it; destroy deletes everything", async () => {
     s.emulator.configure({ failPromptContains: "[reject]" });
-    s.setVideos([{ name: "bad", prompt: "a scene [reject]", style: "kling-1.0-pro" }, { name: "good", prompt: "fine", style: "kling-1.0-pro" }]);
+    s.setVideos([
+        { name: "bad", prompt: "a scene [reject]", style: "kling-1.0-pro" },
+        { name: "good", prompt: "fine", style: "kling-1.0-pro" },
+    ]);
     const up = await s.stack.up();
     expect(up.ok).toBe(false);
     expect(up.errors.join("\n")).toContain("the generation failed");
@@ -88,7 +95,10 @@ it("5d. when one video fails, a video still being made beside it is waited for a
     // 720 emulated seconds at 90x: the slow one takes 8 s, longer than the program's grace after a
     // failure (5 s); the bad one is refused at once.
     s.emulator.configure({ clockSpeed: 90 });
-    s.setVideos([{ name: "slow", prompt: "a slow one", style: "kling-1.0-pro" }, { name: "bad", prompt: "refused", style: "no-such-style" }]);
+    s.setVideos([
+        { name: "slow", prompt: "a slow one", style: "kling-1.0-pro" },
+        { name: "bad", prompt: "refused", style: "no-such-style" },
+    ]);
     const up = await s.stack.up();
     expect(up.ok).toBe(false);
     expect(up.errors.join("\n")).toContain("style");
@@ -103,7 +113,9 @@ it("7. adoptVideoId: a video made outside Pulumi is adopted, not regenerated, an
     const form = new FormData();
     form.append("prompt", "made by a script");
     form.append("style", "fast-svd");
-    const made = await axios.post(`${s.emulator.url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const made = await axios.post(`${s.emulator.url}/v2/video/text-to-video`, form, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+    });
     const id = made.data.id as string;
     s.setVideos([{ name: "adopted", adoptVideoId: id }]);
     const before = (await s.emulator.stats()).requests;
@@ -117,7 +129,10 @@ it("7. adoptVideoId: a video made outside Pulumi is adopted, not regenerated, an
 });
 
 it("8. removing a resource from the program deletes only that video", async () => {
-    s.setVideos([{ name: "keep", prompt: "stay", style: "fast-svd" }, { name: "drop", prompt: "go", style: "fast-svd" }]);
+    s.setVideos([
+        { name: "keep", prompt: "stay", style: "fast-svd" },
+        { name: "drop", prompt: "go", style: "fast-svd" },
+    ]);
     const up = expectOk(await s.stack.up());
     s.setVideos([{ name: "keep", prompt: "stay", style: "fast-svd" }]);
     const r = expectOk(await s.stack.up());
@@ -136,7 +151,10 @@ it("9. a wrong token: up and destroy fail clearly and leave state unchanged; the
 
     const wrong = "vk-wrongTOKEN000000000000000000000000000000000000";
     s.stack.setConfig("imagine:apiToken", { value: wrong, secret: true });
-    s.setVideos([{ name: "a", prompt: "one", style: "fast-svd" }, { name: "b", prompt: "two", style: "fast-svd" }]);
+    s.setVideos([
+        { name: "a", prompt: "one", style: "fast-svd" },
+        { name: "b", prompt: "two", style: "fast-svd" },
+    ]);
     const up = await s.stack.up();
     expect(up.ok).toBe(false);
     expect(up.errors.join("\n")).toMatch(/API token is missing or not valid.*imagine:apiToken.*IMAGINE_API_TOKEN/s);
@@ -147,7 +165,14 @@ it("9. a wrong token: up and destroy fail clearly and leave state unchanged; the
     expect(destroy.errors.join("\n")).toContain("imagine:apiToken");
     expect(state()).toBe(before);
     expect((await s.emulator.stats()).videosStored).toBe(1);
-    const everything = up.stdout + up.stderr + destroy.stdout + destroy.stderr + up.errors.join("") + destroy.errors.join("") + fs.readFileSync(statePath, "utf8");
+    const everything =
+        up.stdout +
+        up.stderr +
+        destroy.stdout +
+        destroy.stderr +
+        up.errors.join("") +
+        destroy.errors.join("") +
+        fs.readFileSync(statePath, "utf8");
     expect(everything).not.toContain(wrong);
     expect(everything).not.toContain(TOKEN);
 

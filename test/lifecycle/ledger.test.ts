@@ -24,7 +24,12 @@ let emulator: RunningEmulator;
 beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-ledger-"));
     // A generation takes 720 emulated seconds: 6 s at 120x, long enough to kill the up while it waits.
-    emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [TOKEN], processingSeconds: 720, clockSpeed: 120 });
+    emulator = await startEmulator({
+        dataDir: path.join(dir, "emulator"),
+        tokens: [TOKEN],
+        processingSeconds: 720,
+        clockSpeed: 120,
+    });
 });
 afterEach(async () => {
     await emulator.stop();
@@ -43,7 +48,14 @@ function programCopy(name: string): string {
 /** A stack of `videos` run from `programDir`, its state in the shared temp folder; the ledger where the settings say. */
 function stackIn(programDir: string, videos: VideoSpec[], config: Record<string, string> = {}): VideoStack {
     // "" unsets the harness's ledger path: the default, .imagine/ledger.jsonl in the program folder.
-    const s = new VideoStack(emulator, dir, programDir, { "imagine:ledgerPath": "", ...config }, "test", path.join(dir, "state.json"));
+    const s = new VideoStack(
+        emulator,
+        dir,
+        programDir,
+        { "imagine:ledgerPath": "", ...config },
+        "test",
+        path.join(dir, "state.json"),
+    );
     s.setVideos(videos);
     return s;
 }
@@ -71,7 +83,7 @@ it("an up killed after acceptance, then up again on the same machine: one video,
     const prog = programCopy("program");
     // A ledger someone damaged: garbage lines, reported and skipped; the entries after them still count.
     fs.mkdirSync(path.join(prog, ".imagine"));
-    fs.writeFileSync(ledgerFile(prog), "this is not json\n{\"op\":\"put\"}\n");
+    fs.writeFileSync(ledgerFile(prog), 'this is not json\n{"op":"put"}\n');
     const s = stackIn(prog, [{ name: "clip", prompt: "a lighthouse in a storm", style: "kling-1.0-pro" }]);
     await upKilledAfterAcceptance(s);
     expect(s.videos()).toEqual([]); // the engine never learned the id
@@ -98,7 +110,9 @@ it("an up killed after acceptance, then up again on the same machine: one video,
 
     emulator.configure({ clockSpeed: 1440 });
     const replaced = expectOk(await s.stack.up({ replace: [video.urn] }));
-    expect(replaced.steps.filter((x) => x.name === "clip").map((x) => x.op)).toEqual(expect.arrayContaining(["create-replacement", "delete-replaced"]));
+    expect(replaced.steps.filter((x) => x.name === "clip").map((x) => x.op)).toEqual(
+        expect.arrayContaining(["create-replacement", "delete-replaced"]),
+    );
     expect(output(replaced)).not.toContain("adopted from the ledger");
     const [replacement] = s.videos();
     expect(replacement.id).not.toBe(video.id);
@@ -114,7 +128,10 @@ it("an up killed after acceptance, then up again on the same machine: one video,
 it("the second up on a fresh copy of the program folder, sharing only the state and Redis, adopts the video", async () => {
     const redis = await startRedisServer();
     try {
-        const videos = [{ name: "clip", prompt: "a harbour at dusk", style: "kling-1.0-pro" }, { name: "other", prompt: "a forest", style: "fast-svd" }];
+        const videos = [
+            { name: "clip", prompt: "a harbour at dusk", style: "kling-1.0-pro" },
+            { name: "other", prompt: "a forest", style: "fast-svd" },
+        ];
         const lost = programCopy("lost-runner");
         await upKilledAfterAcceptance(stackIn(lost, videos, { "imagine:redisUrl": redis.url }), 2);
         expect((await emulator.stats()).videosStored).toBe(2);
@@ -122,9 +139,15 @@ it("the second up on a fresh copy of the program folder, sharing only the state 
         const client = new Redis(redis.url);
         const ledgerKeys = () => client.keys("imagine:ledger:*");
         try {
-            expect((await ledgerKeys()).sort()).toEqual(["imagine:ledger:videos:test:clip", "imagine:ledger:videos:test:other"]);
+            expect((await ledgerKeys()).sort()).toEqual([
+                "imagine:ledger:videos:test:clip",
+                "imagine:ledger:videos:test:other",
+            ]);
             const entry = Object.values(await client.hgetall("imagine:ledger:videos:test:clip"))[0];
-            expect(JSON.parse(entry)).toMatchObject({ state: "accepted", key: { project: "videos", stack: "test", name: "clip" } });
+            expect(JSON.parse(entry)).toMatchObject({
+                state: "accepted",
+                key: { project: "videos", stack: "test", name: "clip" },
+            });
             expect(entry).not.toContain(TOKEN);
             expect(await client.pttl("imagine:ledger:videos:test:clip")).toBeGreaterThan(6 * 86_400_000);
 
@@ -187,7 +210,9 @@ it("Redis down: the ledger falls back to the file with a warning, and the next u
     try {
         redis.kill9();
         const prog = programCopy("program");
-        const s = stackIn(prog, [{ name: "clip", prompt: "a snowy pass", style: "kling-1.0-pro" }], { "imagine:redisUrl": redis.url });
+        const s = stackIn(prog, [{ name: "clip", prompt: "a snowy pass", style: "kling-1.0-pro" }], {
+            "imagine:redisUrl": redis.url,
+        });
         await upKilledAfterAcceptance(s);
         expect(fs.readFileSync(ledgerFile(prog), "utf8")).toMatch(/"state":"accepted"/);
 

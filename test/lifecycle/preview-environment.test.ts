@@ -15,7 +15,12 @@ const SCENES = ["A product teaser: a glowing cube rotating above a desk", "The s
 
 it("three pull requests deploy at once; one changes a scene; two close at once; the last closes; nothing is left", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-preview-env-"));
-    const emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [TOKEN], processingSeconds: 720, clockSpeed: 1440 });
+    const emulator = await startEmulator({
+        dataDir: path.join(dir, "emulator"),
+        tokens: [TOKEN],
+        processingSeconds: 720,
+        clockSpeed: 1440,
+    });
     try {
         const pr = Object.fromEntries(
             [1, 2, 3].map((n) => {
@@ -26,7 +31,11 @@ it("three pull requests deploy at once; one changes a scene; two close at once; 
                 return [`pr-${n}`, s];
             }),
         );
-        const ids = (s: VideoStack) => s.videos().map((v) => v.id!).sort();
+        const ids = (s: VideoStack) =>
+            s
+                .videos()
+                .map((v) => v.id!)
+                .sort();
         const vendorHas = async (id: string) => (await pr["pr-1"].vendorStatus(id)) === 200;
 
         // Opened at once.
@@ -39,9 +48,13 @@ it("three pull requests deploy at once; one changes a scene; two close at once; 
 
         // pr-2 pushes a change to its second scene: that video is replaced, the first stays.
         const before = Object.fromEntries(pr["pr-2"].videos().map((v) => [v.urn.split("::").pop(), v.id!]));
-        pr["pr-2"].stack.setConfig(SCENES_KEY, { value: JSON.stringify([SCENES[0], "The city map folding back into a cube"]) });
+        pr["pr-2"].stack.setConfig(SCENES_KEY, {
+            value: JSON.stringify([SCENES[0], "The city map folding back into a cube"]),
+        });
         const changed = expectOk(await pr["pr-2"].stack.up());
-        expect(changed.steps.filter((x) => x.name === "scene-2").map((x) => x.op)).toEqual(expect.arrayContaining(["create-replacement", "delete-replaced"]));
+        expect(changed.steps.filter((x) => x.name === "scene-2").map((x) => x.op)).toEqual(
+            expect.arrayContaining(["create-replacement", "delete-replaced"]),
+        );
         expect(changed.steps.filter((x) => x.name === "scene-1").map((x) => x.op)).toEqual(["same"]);
         const after = Object.fromEntries(pr["pr-2"].videos().map((v) => [v.urn.split("::").pop(), v.id!]));
         expect(after["scene-1"]).toBe(before["scene-1"]);

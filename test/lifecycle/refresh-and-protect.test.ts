@@ -10,20 +10,30 @@ jest.setTimeout(120_000);
 const refreshSteps = (r: { steps: { op: string; name: string; changed?: boolean }[] }) =>
     r.steps.filter((s) => s.op === "refresh").map((s) => ({ name: s.name, changed: s.changed }));
 /** The plain value of an output (secrets are `{<sig>: ..., value}` in the decrypted checkpoint). */
-const plain = (x: unknown) => (typeof x === "object" && x !== null && "value" in x ? (x).value : x);
+const plain = (x: unknown) => (typeof x === "object" && x !== null && "value" in x ? x.value : x);
 const urlsOf = (s: VideoStack) => s.videos().map((v) => [plain(v.outputs.videoUrl), plain(v.outputs.thumbnailUrl)]);
 
 describe("refresh of unchanged videos (links valid for an hour)", () => {
     let s: VideoStack;
     let stop: () => Promise<void>;
-    beforeAll(async () => ({ s, stop } = await startVideoStack([{ name: "a", prompt: "A harbour at dawn", style: "kling-1.0-pro" }, { name: "b", prompt: "A quiet forest", style: "fast-svd" }])));
+    beforeAll(
+        async () =>
+            ({ s, stop } = await startVideoStack([
+                { name: "a", prompt: "A harbour at dawn", style: "kling-1.0-pro" },
+                { name: "b", prompt: "A quiet forest", style: "fast-svd" },
+            ])),
+    );
     afterAll(async () => stop());
 
     it("reports no change and keeps the stored links (a drift check passes)", async () => {
         expectOk(await s.stack.up());
         const before = JSON.stringify(urlsOf(s));
         const r = expectOk(await s.stack.refresh());
-        expect(refreshSteps(r).filter((x) => x.name === "a" || x.name === "b").sort((x, y) => x.name.localeCompare(y.name))).toEqual([
+        expect(
+            refreshSteps(r)
+                .filter((x) => x.name === "a" || x.name === "b")
+                .sort((x, y) => x.name.localeCompare(y.name)),
+        ).toEqual([
             { name: "a", changed: false },
             { name: "b", changed: false },
         ]);
@@ -36,7 +46,14 @@ describe("refresh renews links close to expiry", () => {
     let s: VideoStack;
     let stop: () => Promise<void>;
     // Real-time emulator clock, links valid for 2 minutes: inside the renewal margin at once.
-    beforeAll(async () => ({ s, stop } = await startVideoStack([{ name: "short", prompt: "A short-lived link", style: "fast-svd" }], { clockSpeed: 1, processingSeconds: 0.3, urlTtlSeconds: 120 })));
+    beforeAll(
+        async () =>
+            ({ s, stop } = await startVideoStack([{ name: "short", prompt: "A short-lived link", style: "fast-svd" }], {
+                clockSpeed: 1,
+                processingSeconds: 0.3,
+                urlTtlSeconds: 120,
+            })),
+    );
     afterAll(async () => stop());
 
     it("fetches fresh links, and they work", async () => {
@@ -58,7 +75,10 @@ describe("a failed video under protect", () => {
     afterAll(async () => stop());
 
     it("is kept (not replaced) by later `up`s, which succeed and say why", async () => {
-        s.setVideos([{ name: "kept", prompt: "A scene [reject]", style: "fast-svd", protect: true }, { name: "ok", prompt: "A fine scene", style: "fast-svd" }]);
+        s.setVideos([
+            { name: "kept", prompt: "A scene [reject]", style: "fast-svd", protect: true },
+            { name: "ok", prompt: "A fine scene", style: "fast-svd" },
+        ]);
         const first = await s.stack.up();
         expect(first.ok).toBe(false);
         expect(first.errors.join("\n")).toContain("the generation failed");

@@ -70,19 +70,35 @@ export class VideoStack {
     }
 
     videos(): ResourceState[] {
-        return fs.existsSync(this.statePath) ? this.stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE) : [];
+        return fs.existsSync(this.statePath)
+            ? this.stack.decryptedState().deployment.resources.filter((r) => r.type === VIDEO_TYPE)
+            : [];
     }
 
     /** The emulator's own view of a video: 200 with its status, or 404 when it does not exist. */
     async vendorStatus(id: string): Promise<number> {
-        const r = await axios.get(`${this.emulator.url}/v2/video/${id}/status`, { headers: { Authorization: `Bearer ${TOKEN}` }, validateStatus: () => true });
+        const r = await axios.get(`${this.emulator.url}/v2/video/${id}/status`, {
+            headers: { Authorization: `Bearer ${TOKEN}` },
+            validateStatus: () => true,
+        });
         return r.status;
     }
 }
 
-export async function startVideoStack(videos: VideoSpec[], emulatorOptions: Partial<EmulatorOptions> = {}, programDir = FIXTURE, config: Record<string, string> = {}) {
+export async function startVideoStack(
+    videos: VideoSpec[],
+    emulatorOptions: Partial<EmulatorOptions> = {},
+    programDir = FIXTURE,
+    config: Record<string, string> = {},
+) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-lifecycle-"));
-    const emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [TOKEN], processingSeconds: 720, clockSpeed: 1440, ...emulatorOptions });
+    const emulator = await startEmulator({
+        dataDir: path.join(dir, "emulator"),
+        tokens: [TOKEN],
+        processingSeconds: 720,
+        clockSpeed: 1440,
+        ...emulatorOptions,
+    });
     const s = new VideoStack(emulator, dir, programDir, config);
     if (programDir === FIXTURE) s.setVideos(videos);
     return {
@@ -102,4 +118,8 @@ export function expectOk(r: OperationResult): OperationResult {
     return r;
 }
 
-export const opsOf = (r: OperationResult, type = VIDEO_TYPE) => r.steps.filter((s) => s.type === type).map((s) => `${s.op} ${s.name}`).sort();
+export const opsOf = (r: OperationResult, type = VIDEO_TYPE) =>
+    r.steps
+        .filter((s) => s.type === type)
+        .map((s) => `${s.op} ${s.name}`)
+        .sort();

@@ -70,7 +70,9 @@ describe("up, up again, replace, destroy", () => {
             { name: "image", prompt: "Make it move", style: "kling-1.0-pro", imagePath: path.join(s.dir, "still.png") },
         ]);
         const r = expectOk(await s.stack.up());
-        expect(r.steps.filter((x) => x.name === "text").map((x) => x.op)).toEqual(expect.arrayContaining(["create-replacement", "delete-replaced"]));
+        expect(r.steps.filter((x) => x.name === "text").map((x) => x.op)).toEqual(
+            expect.arrayContaining(["create-replacement", "delete-replaced"]),
+        );
         expect(opsOf(r)).toContain("same image");
         const newId = String(r.outputs.textId.value);
         expect(newId).not.toBe(firstTextId);

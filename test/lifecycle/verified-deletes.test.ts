@@ -32,7 +32,11 @@ async function stackWith(options: Record<string, unknown>, config: Record<string
     s.stack.setConfig("imagine:deletionLog", { value: path.join(s.dir, "audit", "deletions.jsonl") });
 }
 const receipts = () =>
-    fs.readFileSync(path.join(s.dir, "audit", "deletions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    fs
+        .readFileSync(path.join(s.dir, "audit", "deletions.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
 const output = (r: OperationResult) => [r.stdout, r.stderr, ...r.diagnostics.map((d) => d.message)].join("\n");
 const deletes200 = async () => countRequests(await s.emulator.stats(), /delete/, "200");
 
@@ -46,10 +50,20 @@ it("a vendor that acknowledges and drops the first delete of each video: destroy
     expect((await s.emulator.stats()).videosStored).toBe(0);
     for (const id of ids) expect(await s.vendorStatus(id)).toBe(404);
     expect(await deletes200()).toBe(6);
-    for (const id of ids) expect(output(destroy)).toContain(`video ${id}: deleted (DELETE) after 2 delete requests, confirmed: its file link answers 404`);
+    for (const id of ids)
+        expect(output(destroy)).toContain(
+            `video ${id}: deleted (DELETE) after 2 delete requests, confirmed: its file link answers 404`,
+        );
     expect(receipts().sort((x, y) => String(x.name).localeCompare(String(y.name)))).toEqual(
         ["a", "b", "c"].map((name, i) => ({
-            videoId: ids[i], project: "videos", stack: "test", name, deletedAt: expect.any(String), method: "DELETE", verification: "file-404", attempts: 2,
+            videoId: ids[i],
+            project: "videos",
+            stack: "test",
+            name,
+            deletedAt: expect.any(String),
+            method: "DELETE",
+            verification: "file-404",
+            attempts: 2,
         })),
     );
 });
@@ -81,5 +95,7 @@ it("a delete that never happens: destroy fails naming the video, which stays in 
     expectOk(await s.stack.destroy());
     expect(s.videos()).toEqual([]);
     expect(await s.vendorStatus(id)).toBe(404);
-    expect(receipts()).toEqual([expect.objectContaining({ videoId: id, name: "a", verification: "file-404", attempts: 1 })]);
+    expect(receipts()).toEqual([
+        expect.objectContaining({ videoId: id, name: "a", verification: "file-404", attempts: 1 }),
+    ]);
 });

@@ -35,7 +35,11 @@ describe("RequestBudget", () => {
         const start = clock.now();
         budget.onThrottled(3000);
         const granted: number[] = [];
-        await Promise.all([budget.acquire("high"), budget.acquire("low"), budget.acquire("high")].map((p) => p.then(() => granted.push(clock.now() - start))));
+        await Promise.all(
+            [budget.acquire("high"), budget.acquire("low"), budget.acquire("high")].map((p) =>
+                p.then(() => granted.push(clock.now() - start)),
+            ),
+        );
         expect(Math.min(...granted)).toBeGreaterThanOrEqual(3000);
         // No Retry-After: a pause of one second.
         const again = clock.now();
@@ -132,7 +136,12 @@ describe("RequestBudget with a shared bucket", () => {
         const clock = new FakeClock();
         const shared = new ScriptedBucket([]);
         const budget = new RequestBudget(60, clock, shared);
-        await Promise.all([budget.acquire("high"), budget.acquire("high"), budget.acquire("high"), budget.acquire("low")]);
+        await Promise.all([
+            budget.acquire("high"),
+            budget.acquire("high"),
+            budget.acquire("high"),
+            budget.acquire("low"),
+        ]);
         // The first is taken as it arrives; the other two queue behind it.
         expect(shared.takes).toEqual([
             { priority: "high", moreHigh: false },

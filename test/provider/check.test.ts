@@ -37,7 +37,7 @@ describe("checkInputs", () => {
         [{ ...ok, imagePath: "folder" }, "imagePath", "is a folder"],
         [{ ...ok, imagePath: "notes.txt" }, "imagePath", "not a JPEG or PNG"],
         [{ ...ok, adoptVideoId: "abc" }, "prompt", "not both"],
-        [{ adoptVideoId: "../etc/passwd" }, "adoptVideoId", "no \"/\" or whitespace"],
+        [{ adoptVideoId: "../etc/passwd" }, "adoptVideoId", 'no "/" or whitespace'],
         [{ adoptVideoId: "a b" }, "adoptVideoId", "not a video id"],
         [{ ...ok, timeoutMinutes: 0 }, "timeoutMinutes", "positive number"],
         [{ ...ok, timeoutMinutes: -5 }, "timeoutMinutes", "positive number"],
@@ -57,7 +57,10 @@ describe("checkInputs", () => {
     });
 
     it("lets unknown values through during preview", () => {
-        const { inputs, failures } = checkInputs({ prompt: UNKNOWN, style: UNKNOWN, aspectRatio: UNKNOWN, imagePath: UNKNOWN, timeoutMinutes: UNKNOWN }, dir);
+        const { inputs, failures } = checkInputs(
+            { prompt: UNKNOWN, style: UNKNOWN, aspectRatio: UNKNOWN, imagePath: UNKNOWN, timeoutMinutes: UNKNOWN },
+            dir,
+        );
         expect(failures).toEqual([]);
         expect(inputs.imageDigest).toBe(UNKNOWN);
     });

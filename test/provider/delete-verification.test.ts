@@ -15,7 +15,12 @@ import { countRequests, Harness, PROVIDER, startHarness, TOKEN } from "./harness
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const identity = (name: string) => ({ project: "shop", stack: "pr-42", name });
-const text = (name = "clip") => ({ prompt: "A lighthouse in a storm", style: "kling-1.0-pro", identity: identity(name), __provider: PROVIDER });
+const text = (name = "clip") => ({
+    prompt: "A lighthouse in a storm",
+    style: "kling-1.0-pro",
+    identity: identity(name),
+    __provider: PROVIDER,
+});
 const RECEIPT_KEYS = ["videoId", "project", "stack", "name", "deletedAt", "method", "verification", "attempts"];
 /** Links that stay valid for the whole test (the emulator runs 1440x faster than the wall clock). */
 const LONG_LINKS = { urlTtlSeconds: 100_000_000 };
@@ -26,9 +31,14 @@ afterEach(async () => {
 });
 
 const receiptsIn = (file: string) =>
-    fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+    fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
 const apiRequests = (stats: { requests: Record<string, Record<string, number>> }) => countRequests(stats, /\/v2\//);
-const fileRequests = (stats: { requests: Record<string, Record<string, number>> }, status?: string) => countRequests(stats, /^GET \/files\//, status);
+const fileRequests = (stats: { requests: Record<string, Record<string, number>> }, status?: string) =>
+    countRequests(stats, /^GET \/files\//, status);
 
 describe("verification", () => {
     it("proves a delete with the stored file link: one API request (the delete), the file check costs none", async () => {
@@ -46,7 +56,14 @@ describe("verification", () => {
         expect(after.videosStored).toBe(0);
         expect(h.logs).toContain(`video ${id}: deleted (DELETE), confirmed: its file link answers 404`);
         const [receipt] = receiptsIn(path.join(h.dataDir, "receipts.jsonl"));
-        expect(receipt).toEqual({ videoId: id, ...identity("clip"), deletedAt: expect.any(String), method: "DELETE", verification: "file-404", attempts: 1 });
+        expect(receipt).toEqual({
+            videoId: id,
+            ...identity("clip"),
+            deletedAt: expect.any(String),
+            method: "DELETE",
+            verification: "file-404",
+            attempts: 1,
+        });
         expect(Object.keys(receipt)).toEqual(RECEIPT_KEYS);
         expect(new Date(String(receipt.deletedAt)).toISOString()).toBe(receipt.deletedAt);
     });
@@ -86,7 +103,11 @@ describe("verification", () => {
         expect(fileRequests(after, "403") - fileRequests(before, "403")).toBe(1);
         expect(countRequests(after, /status/, "404") - countRequests(before, /status/, "404")).toBe(1);
         expect(h.logs).toContain(`video ${id}: deleted (DELETE), confirmed: the API no longer knows it (status 404)`);
-        expect(receiptsIn(path.join(h.dataDir, "r.jsonl"))[0]).toMatchObject({ videoId: id, verification: "status-404", attempts: 1 });
+        expect(receiptsIn(path.join(h.dataDir, "r.jsonl"))[0]).toMatchObject({
+            videoId: id,
+            verification: "status-404",
+            attempts: 1,
+        });
     });
 
     it("reads the status when there is no stored link, and always with imagine:verifyDeletes=status", async () => {
@@ -103,7 +124,10 @@ describe("verification", () => {
         const after = await h.emulator.stats();
         expect(fileRequests(after) - fileRequests(before)).toBe(0);
         expect(countRequests(after, /status/, "404") - countRequests(before, /status/, "404")).toBe(1);
-        expect(receiptsIn(path.join(h.dataDir, "r.jsonl")).map((r) => [r.name, r.verification])).toEqual([["pending", "status-404"], ["done", "status-404"]]);
+        expect(receiptsIn(path.join(h.dataDir, "r.jsonl")).map((r) => [r.name, r.verification])).toEqual([
+            ["pending", "status-404"],
+            ["done", "status-404"],
+        ]);
     });
 
     it("imagine:verifyDeletes=off trusts the acknowledgement: no check, a receipt saying unverified", async () => {
@@ -115,7 +139,10 @@ describe("verification", () => {
         const after = await h.emulator.stats();
         expect(after.requestsTotal - before.requestsTotal).toBe(1);
         expect(h.logs).toContain(`video ${id}: deleted (DELETE), not verified (imagine:verifyDeletes is off)`);
-        expect(receiptsIn(path.join(h.dataDir, "r.jsonl"))[0]).toMatchObject({ verification: "unverified", attempts: 1 });
+        expect(receiptsIn(path.join(h.dataDir, "r.jsonl"))[0]).toMatchObject({
+            verification: "unverified",
+            attempts: 1,
+        });
     });
 
     it("sends the delete again when the vendor acknowledged it but did not apply it (dropFirstDelete)", async () => {
@@ -128,9 +155,19 @@ describe("verification", () => {
         expect(fileRequests(stats, "200")).toBe(1);
         expect(fileRequests(stats, "404")).toBe(1);
         expect(stats.videosStored).toBe(0);
-        expect(h.logs.some((l) => l.startsWith(`video ${id}: its file is still served after the vendor acknowledged its delete; sending the delete again in`))).toBe(true);
-        expect(h.logs).toContain(`video ${id}: deleted (POST) after 2 delete requests, confirmed: its file link answers 404`);
-        expect(receiptsIn(path.join(h.dataDir, "r.jsonl"))).toEqual([expect.objectContaining({ videoId: id, method: "POST", verification: "file-404", attempts: 2 })]);
+        expect(
+            h.logs.some((l) =>
+                l.startsWith(
+                    `video ${id}: its file is still served after the vendor acknowledged its delete; sending the delete again in`,
+                ),
+            ),
+        ).toBe(true);
+        expect(h.logs).toContain(
+            `video ${id}: deleted (POST) after 2 delete requests, confirmed: its file link answers 404`,
+        );
+        expect(receiptsIn(path.join(h.dataDir, "r.jsonl"))).toEqual([
+            expect.objectContaining({ videoId: id, method: "POST", verification: "file-404", attempts: 2 }),
+        ]);
     });
 
     it("waits out a vendor that applies deletes late (deleteLagSeconds)", async () => {
@@ -150,7 +187,10 @@ describe("verification", () => {
         const p = await h.handlers({ "imagine:deletionLog": "r.jsonl", "imagine:deleteTimeoutMinutes": "0.02" });
         const { id, outs } = await p.create(text());
         const started = Date.now();
-        const failure = await p.delete(id, outs).then(() => undefined, (e: unknown) => e);
+        const failure = await p.delete(id, outs).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         expect(failure).toBeInstanceOf(ImagineDeleteNotConfirmedError);
         expect((failure as Error).message).toContain(`video ${id}: the Imagine API acknowledged its delete`);
         expect((failure as Error).message).toContain("its file is still served");
@@ -162,7 +202,9 @@ describe("verification", () => {
 
         h.emulator.configure({ deleteLagSeconds: 0 });
         await p.delete(id, outs);
-        expect(receiptsIn(path.join(h.dataDir, "r.jsonl"))).toEqual([expect.objectContaining({ videoId: id, verification: "file-404", attempts: 1 })]);
+        expect(receiptsIn(path.join(h.dataDir, "r.jsonl"))).toEqual([
+            expect.objectContaining({ videoId: id, verification: "file-404", attempts: 1 }),
+        ]);
     });
 });
 
@@ -171,14 +213,25 @@ describe("receipts", () => {
         h = await startHarness(LONG_LINKS);
         const p = await h.handlers({ "imagine:deletionLog": "audit/deletions.jsonl" });
         const { id, outs } = await p.create(text());
-        await axios.delete(`${h.emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        await axios.delete(`${h.emulator.url}/v2/video/delete/${id}`, {
+            headers: { Authorization: `Bearer ${TOKEN}` },
+        });
         const oldOutputs = { ...outs };
         delete oldOutputs.identity;
         await p.delete(id, oldOutputs);
         expect(h.logs).toContain(`video ${id}: already gone on the vendor's side`);
         // Relative to the program folder (the provider's cwd), its folder created.
         expect(receiptsIn(path.join(h.dataDir, "audit", "deletions.jsonl"))).toEqual([
-            { videoId: id, project: null, stack: null, name: null, deletedAt: expect.any(String), method: "DELETE", verification: "already-gone", attempts: 1 },
+            {
+                videoId: id,
+                project: null,
+                stack: null,
+                name: null,
+                deletedAt: expect.any(String),
+                method: "DELETE",
+                verification: "already-gone",
+                attempts: 1,
+            },
         ]);
     });
 
@@ -189,7 +242,13 @@ describe("receipts", () => {
         const { id, outs } = await p.create(text());
         await p.delete(id, outs);
         expect((await h.emulator.stats()).videosStored).toBe(0);
-        expect(h.logs.some((l) => l.startsWith(`warning: video ${id} is deleted, but its receipt could not be written to imagine:deletionLog`))).toBe(true);
+        expect(
+            h.logs.some((l) =>
+                l.startsWith(
+                    `warning: video ${id} is deleted, but its receipt could not be written to imagine:deletionLog`,
+                ),
+            ),
+        ).toBe(true);
     });
 
     it("200 deletes at once: 200 valid JSON lines, one per video, without a URL or the token", async () => {
@@ -212,7 +271,13 @@ describe("receipts", () => {
         expect(new Set(receipts.map((r) => r.videoId))).toEqual(new Set(made.map((m) => m.id)));
         for (const r of receipts) {
             expect(Object.keys(r)).toEqual(RECEIPT_KEYS);
-            expect(r).toMatchObject({ project: "shop", stack: "pr-42", method: "DELETE", verification: "file-404", attempts: 1 });
+            expect(r).toMatchObject({
+                project: "shop",
+                stack: "pr-42",
+                method: "DELETE",
+                verification: "file-404",
+                attempts: 1,
+            });
             expect(r.name).toBe(`video-${made.findIndex((m) => m.id === r.videoId)}`);
         }
         expect(raw).not.toContain("://");
@@ -231,7 +296,9 @@ describe("receipts", () => {
                     deletedAt: new Date().toISOString(), method: "DELETE", verification: "file-404", attempts: 1 });
             }`;
         const run = (w: string) =>
-            new Promise<number | null>((resolve) => spawn(process.execPath, ["-e", script, w], { stdio: "inherit" }).on("close", resolve));
+            new Promise<number | null>((resolve) =>
+                spawn(process.execPath, ["-e", script, w], { stdio: "inherit" }).on("close", resolve),
+            );
         expect(await Promise.all(["a", "b", "c", "d"].map(run))).toEqual([0, 0, 0, 0]);
         const receipts = receiptsIn(file);
         expect(receipts).toHaveLength(1200);

@@ -2,11 +2,29 @@
 import { diffVideo } from "../../provider/diff";
 import { UNKNOWN } from "../../provider/inputs";
 
-const olds = { prompt: "p", style: "s", aspectRatio: "16:9", imageDigest: "sha256:aa", imagePath: "a.png", videoId: "v", status: "finished", timeoutMinutes: 30 };
+const olds = {
+    prompt: "p",
+    style: "s",
+    aspectRatio: "16:9",
+    imageDigest: "sha256:aa",
+    imagePath: "a.png",
+    videoId: "v",
+    status: "finished",
+    timeoutMinutes: 30,
+};
 
 describe("diffVideo", () => {
     it("reports no change for the same inputs", () => {
-        expect(diffVideo(olds, { prompt: "p", style: "s", aspectRatio: "16:9", imageDigest: "sha256:aa", imagePath: "a.png", timeoutMinutes: 30 })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(
+            diffVideo(olds, {
+                prompt: "p",
+                style: "s",
+                aspectRatio: "16:9",
+                imageDigest: "sha256:aa",
+                imagePath: "a.png",
+                timeoutMinutes: 30,
+            }),
+        ).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
     });
 
     it.each(["prompt", "style", "aspectRatio", "imageDigest", "adoptVideoId"])("replaces on a change of %s", (key) => {
@@ -21,9 +39,17 @@ describe("diffVideo", () => {
     });
 
     it("updates in place for waiting options and a moved image with the same content", () => {
-        expect(diffVideo(olds, { ...olds, timeoutMinutes: 60 })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect(diffVideo(olds, { ...olds, timeoutMinutes: 60 })).toEqual({
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
         expect(diffVideo(olds, { ...olds, waitForCompletion: false }).replaces).toEqual([]);
-        expect(diffVideo(olds, { ...olds, imagePath: "moved/a.png" })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect(diffVideo(olds, { ...olds, imagePath: "moved/a.png" })).toEqual({
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
     });
 
     it("replaces a failed generation so the next up retries it, but not an adopted one", () => {
@@ -33,18 +59,37 @@ describe("diffVideo", () => {
 
     it("never changes anything for the resource's identity: state of earlier releases has none, an upgrade replaces nothing", () => {
         const identity = { project: "p", stack: "dev", name: "intro" };
-        expect(diffVideo(olds, { ...olds, identity })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-        expect(diffVideo({ ...olds, identity }, { ...olds, identity: { ...identity, name: "renamed" } }).changes).toBe(false);
+        expect(diffVideo(olds, { ...olds, identity })).toEqual({
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
+        expect(diffVideo({ ...olds, identity }, { ...olds, identity: { ...identity, name: "renamed" } }).changes).toBe(
+            false,
+        );
     });
 
     it("never changes anything for keyFingerprint or protected: state of earlier releases has neither, an upgrade replaces nothing", () => {
-        expect(diffVideo(olds, { ...olds, protected: true })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-        expect(diffVideo({ ...olds, keyFingerprint: "0123456789ab" }, olds)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(diffVideo(olds, { ...olds, protected: true })).toEqual({
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
+        expect(diffVideo({ ...olds, keyFingerprint: "0123456789ab" }, olds)).toEqual({
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
         expect(diffVideo({ ...olds, protected: true }, olds).changes).toBe(false);
     });
 
     it("keeps a failed generation of a protected resource instead of a replacement the engine would refuse", () => {
-        expect(diffVideo({ ...olds, status: "failed" }, { ...olds, protected: true })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false, keptFailed: true });
+        expect(diffVideo({ ...olds, status: "failed" }, { ...olds, protected: true })).toEqual({
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+            keptFailed: true,
+        });
         expect(diffVideo({ ...olds, status: "failed", protected: true }, olds).replaces).toEqual(["status"]);
     });
 

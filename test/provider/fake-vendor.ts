@@ -36,7 +36,12 @@ export async function startFakeVendor(handler: Handler): Promise<FakeVendor> {
         let bodyBytes = 0;
         req.on("data", (c: Buffer) => (bodyBytes += c.length));
         req.on("end", () => {
-            const seen: SeenRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, bodyBytes };
+            const seen: SeenRequest = {
+                method: req.method ?? "",
+                path: req.url ?? "",
+                headers: req.headers,
+                bodyBytes,
+            };
             requests.push(seen);
             void Promise.resolve(handler(seen)).then((a) => {
                 const text = typeof a.body === "string" ? a.body : a.body === undefined ? "" : JSON.stringify(a.body);
@@ -51,18 +56,29 @@ export async function startFakeVendor(handler: Handler): Promise<FakeVendor> {
         url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
         requests,
         seen: () => requests.map((r) => `${r.method} ${r.path}`),
-        stop: () => new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-        }),
+        stop: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
     };
 }
 
 /** The vendor's documented error body. */
-export const vendorError = (code: number, error: string, message: string) => ({ status: "error", code, error, message });
+export const vendorError = (code: number, error: string, message: string) => ({
+    status: "error",
+    code,
+    error,
+    message,
+});
 
 /** The uuid status shape of a finished video. */
 export const finished = (id: string, base = "https://cdn.example.com") => ({
     status: "success",
-    video: { uuid: id, status: "finished", created_at: "2025-03-04T07:09:25Z", url: { generation: `${base}/${id}.mp4`, thumbnail: `${base}/${id}.jpg` } },
+    video: {
+        uuid: id,
+        status: "finished",
+        created_at: "2025-03-04T07:09:25Z",
+        url: { generation: `${base}/${id}.mp4`, thumbnail: `${base}/${id}.jpg` },
+    },
 });

@@ -54,7 +54,10 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
 }
 
 /** Runs `create` and returns the partial-failure error it throws (fails the test if it does not). */
-export async function createFailure(h: VideoHandlers, inputs: Record<string, unknown>): Promise<{ message: string; id: string; properties: Record<string, unknown>; reasons: string[] }> {
+export async function createFailure(
+    h: VideoHandlers,
+    inputs: Record<string, unknown>,
+): Promise<{ message: string; id: string; properties: Record<string, unknown>; reasons: string[] }> {
     try {
         await h.create(inputs);
     } catch (e) {
@@ -64,7 +67,11 @@ export async function createFailure(h: VideoHandlers, inputs: Record<string, unk
 }
 
 /** Sum of requests the emulator answered with `status` on routes matching `route`. */
-export function countRequests(stats: { requests: Record<string, Record<string, number>> }, route: RegExp, status?: string): number {
+export function countRequests(
+    stats: { requests: Record<string, Record<string, number>> },
+    route: RegExp,
+    status?: string,
+): number {
     let n = 0;
     for (const [r, byStatus] of Object.entries(stats.requests)) {
         if (!route.test(r)) continue;

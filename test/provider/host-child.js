@@ -15,7 +15,15 @@ process.stdin.on("end", async () => {
         const read = await provider.read(created.id, { ...created.outs, __provider: job.providerText });
         await provider.delete(created.id, { ...created.outs, __provider: job.providerText });
         const gone = await provider.read(created.id, { ...created.outs, __provider: job.providerText });
-        process.stdout.write("\nRESULT " + JSON.stringify({ id: created.id, status: created.outs.status, readStatus: read.props.status, goneId: gone.id }));
+        process.stdout.write(
+            "\nRESULT " +
+                JSON.stringify({
+                    id: created.id,
+                    status: created.outs.status,
+                    readStatus: read.props.status,
+                    goneId: gone.id,
+                }),
+        );
     } catch (e) {
         process.stdout.write("\nRESULT " + JSON.stringify({ error: String(e && e.message) }));
     }

@@ -9,8 +9,14 @@ import { countRequests, Harness, PROVIDER, startHarness } from "./harness";
 
 jest.setTimeout(30_000);
 
-const png = (fill: number) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(400, fill)]);
-const args = (imagePath: string) => ({ prompt: "make it move", style: "kling-1.0-pro", imagePath, __provider: PROVIDER });
+const png = (fill: number) =>
+    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(400, fill)]);
+const args = (imagePath: string) => ({
+    prompt: "make it move",
+    style: "kling-1.0-pro",
+    imagePath,
+    __provider: PROVIDER,
+});
 
 let h: Harness;
 beforeEach(async () => (h = await startHarness()));
@@ -23,7 +29,10 @@ it("a file replaced between check and create fails clearly, and nothing is uploa
     const { inputs, failures } = await p.check({}, args("still.png"));
     expect(failures).toEqual([]);
     fs.writeFileSync(file, png(2));
-    const err = await p.create(inputs).then(() => undefined, (e: Error & { id?: string }) => e);
+    const err = await p.create(inputs).then(
+        () => undefined,
+        (e: Error & { id?: string }) => e,
+    );
     expect(err?.name).toBe("ImagineImageChangedError");
     expect(err?.message).toContain('imagePath "still.png" changed after it was checked');
     expect(err?.message).toContain("Nothing was uploaded");
@@ -51,7 +60,10 @@ it("the image is read when its request is sent, not while it waits for the budge
     const a = (await p.check({}, args("a.png"))).inputs;
     const b = (await p.check({}, args("b.png"))).inputs;
     const first = p.create({ ...a, waitForCompletion: false });
-    const second = p.create({ ...b, waitForCompletion: false }).then(() => undefined, (e: Error) => e);
+    const second = p.create({ ...b, waitForCompletion: false }).then(
+        () => undefined,
+        (e: Error) => e,
+    );
     await first;
     // The second is still queued: change its file now.
     fs.writeFileSync(path.join(h.dataDir, "b.png"), png(6));

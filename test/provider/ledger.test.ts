@@ -20,7 +20,11 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 function fileLedger(warnings: string[], now = () => Date.now(), inFlight = new Set<string>()) {
     const file = path.join(dir, ".imagine", "ledger.jsonl");
     const local = new FileLedgerStore(file, ".imagine/ledger.jsonl", (m) => warnings.push(m));
-    return { file, local, ledger: new Ledger({ local, account: ACCOUNT, days: 7, warn: (m) => warnings.push(m), inFlight, now }) };
+    return {
+        file,
+        local,
+        ledger: new Ledger({ local, account: ACCOUNT, days: 7, warn: (m) => warnings.push(m), inFlight, now }),
+    };
 }
 
 describe("the file store", () => {
@@ -48,20 +52,38 @@ describe("the file store", () => {
         fs.appendFileSync(file, '{"op":"put","key":{"pro');
         ledger.release("v1");
         expect((await ledger.find(KEY)).map((e) => e.videoId)).toEqual(["v1"]);
-        expect(warnings).toEqual(["the ledger file .imagine/ledger.jsonl: line 2 is not a ledger entry (cut short, as by a crash mid-write); it is skipped"]);
+        expect(warnings).toEqual([
+            "the ledger file .imagine/ledger.jsonl: line 2 is not a ledger entry (cut short, as by a crash mid-write); it is skipped",
+        ]);
         await ledger.accepted(OTHER, "v2", "sha256:b");
         ledger.release("v2");
         expect((await ledger.find(OTHER)).map((e) => e.videoId)).toEqual(["v2"]);
         expect((await ledger.find(KEY)).map((e) => e.videoId)).toEqual(["v1"]);
-        expect(warnings.filter((w) => w.includes("corrupt"))).toEqual(["the ledger file .imagine/ledger.jsonl: line 2 is not a ledger entry (corrupt); it is skipped"]);
+        expect(warnings.filter((w) => w.includes("corrupt"))).toEqual([
+            "the ledger file .imagine/ledger.jsonl: line 2 is not a ledger entry (corrupt); it is skipped",
+        ]);
     });
 
     it("entries of another API key or endpoint, and entries past imagine:ledgerDays, are not found", async () => {
         const warnings: string[] = [];
         let now = Date.now();
         const { local, ledger } = fileLedger(warnings, () => now);
-        await local.put({ key: KEY, videoId: "theirs", digest: "sha256:a", account: accountOf("https://api.vyro.ai", "vk-other"), state: "accepted", at: now });
-        await local.put({ key: KEY, videoId: "ours", digest: "sha256:a", account: ACCOUNT, state: "accepted", at: now });
+        await local.put({
+            key: KEY,
+            videoId: "theirs",
+            digest: "sha256:a",
+            account: accountOf("https://api.vyro.ai", "vk-other"),
+            state: "accepted",
+            at: now,
+        });
+        await local.put({
+            key: KEY,
+            videoId: "ours",
+            digest: "sha256:a",
+            account: ACCOUNT,
+            state: "accepted",
+            at: now,
+        });
         expect((await ledger.find(KEY)).map((e) => e.videoId)).toEqual(["ours"]);
         now += 8 * 86_400_000;
         expect(await ledger.find(KEY)).toEqual([]);
@@ -79,7 +101,14 @@ describe("the Ledger over a shared store and the file", () => {
     it("a shared store that is down: entries go to the file, with one warning, and are still found", async () => {
         const warnings: string[] = [];
         const { local } = fileLedger(warnings);
-        const ledger = new Ledger({ shared: failing("connect ECONNREFUSED"), local, account: ACCOUNT, days: 7, warn: (m) => warnings.push(m), inFlight: new Set() });
+        const ledger = new Ledger({
+            shared: failing("connect ECONNREFUSED"),
+            local,
+            account: ACCOUNT,
+            days: 7,
+            warn: (m) => warnings.push(m),
+            inFlight: new Set(),
+        });
         await ledger.accepted(KEY, "v1", "sha256:a");
         await ledger.accepted(KEY, "v2", "sha256:a");
         ledger.release("v1");
@@ -99,9 +128,30 @@ describe("the Ledger over a shared store and the file", () => {
         };
         const warnings: string[] = [];
         const { local } = fileLedger(warnings);
-        const ledger = new Ledger({ shared: memory, local, account: ACCOUNT, days: 7, warn: (m) => warnings.push(m), inFlight: new Set() });
-        await local.put({ key: KEY, videoId: "v1", digest: "sha256:a", account: ACCOUNT, state: "handed", at: Date.now() });
-        await memory.put({ key: KEY, videoId: "v1", digest: "sha256:a", account: ACCOUNT, state: "accepted", at: Date.now() });
+        const ledger = new Ledger({
+            shared: memory,
+            local,
+            account: ACCOUNT,
+            days: 7,
+            warn: (m) => warnings.push(m),
+            inFlight: new Set(),
+        });
+        await local.put({
+            key: KEY,
+            videoId: "v1",
+            digest: "sha256:a",
+            account: ACCOUNT,
+            state: "handed",
+            at: Date.now(),
+        });
+        await memory.put({
+            key: KEY,
+            videoId: "v1",
+            digest: "sha256:a",
+            account: ACCOUNT,
+            state: "accepted",
+            at: Date.now(),
+        });
         expect((await ledger.find(KEY)).map((e) => e.state)).toEqual(["handed"]);
     });
 
@@ -119,10 +169,20 @@ describe("the Ledger over a shared store and the file", () => {
 
 describe("definingDigest", () => {
     it("depends on what defines the video only, not on the order of extraParams", () => {
-        const a = definingDigest({ prompt: "x", style: "s", extraParams: { a: "1", b: "2" }, timeoutMinutes: 5, identity: KEY });
+        const a = definingDigest({
+            prompt: "x",
+            style: "s",
+            extraParams: { a: "1", b: "2" },
+            timeoutMinutes: 5,
+            identity: KEY,
+        });
         expect(definingDigest({ prompt: "x", style: "s", extraParams: { b: "2", a: "1" } })).toBe(a);
         expect(definingDigest({ prompt: "y", style: "s", extraParams: { a: "1", b: "2" } })).not.toBe(a);
-        expect(definingDigest({ prompt: "x", style: "s", extraParams: { a: "1", b: "2" }, imageDigest: "sha256:f" })).not.toBe(a);
-        expect(definingDigest({ prompt: "x", style: "s", aspectRatio: "16:9", extraParams: { a: "1", b: "2" } })).not.toBe(a);
+        expect(
+            definingDigest({ prompt: "x", style: "s", extraParams: { a: "1", b: "2" }, imageDigest: "sha256:f" }),
+        ).not.toBe(a);
+        expect(
+            definingDigest({ prompt: "x", style: "s", aspectRatio: "16:9", extraParams: { a: "1", b: "2" } }),
+        ).not.toBe(a);
     });
 });

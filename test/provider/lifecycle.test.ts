@@ -8,7 +8,12 @@ import * as path from "path";
 import { countRequests, createFailure, Harness, PROVIDER, startHarness, TOKEN } from "./harness";
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
-const text = { prompt: "A futuristic cityscape at night with neon lights", style: "kling-1.0-pro", aspectRatio: "16:9", __provider: PROVIDER };
+const text = {
+    prompt: "A futuristic cityscape at night with neon lights",
+    style: "kling-1.0-pro",
+    aspectRatio: "16:9",
+    __provider: PROVIDER,
+};
 
 let h: Harness;
 beforeEach(async () => {
@@ -22,7 +27,13 @@ describe("create", () => {
     it("generates a text video, waits for it, and returns signed links that work", async () => {
         const p = await h.handlers();
         const { id, outs } = await p.create(text);
-        expect(outs).toMatchObject({ videoId: id, status: "finished", prompt: text.prompt, style: "kling-1.0-pro", aspectRatio: "16:9" });
+        expect(outs).toMatchObject({
+            videoId: id,
+            status: "finished",
+            prompt: text.prompt,
+            style: "kling-1.0-pro",
+            aspectRatio: "16:9",
+        });
         expect(outs.createdAt).toEqual(expect.any(String));
         expect(String(outs.videoUrl)).toMatch(/signature=/);
         expect((await axios.get(String(outs.videoUrl), { responseType: "arraybuffer" })).status).toBe(200);
@@ -34,7 +45,10 @@ describe("create", () => {
     it("uploads the image for image to video and records its digest", async () => {
         fs.writeFileSync(path.join(h.dataDir, "still.png"), PNG);
         const p = await h.handlers();
-        const { inputs, failures } = await p.check({}, { prompt: "make it move", style: "kling-1.0-pro", imagePath: "still.png", __provider: PROVIDER });
+        const { inputs, failures } = await p.check(
+            {},
+            { prompt: "make it move", style: "kling-1.0-pro", imagePath: "still.png", __provider: PROVIDER },
+        );
         expect(failures).toEqual([]);
         const { outs } = await p.create(inputs);
         expect(outs.status).toBe("finished");
@@ -46,7 +60,11 @@ describe("create", () => {
         const p = await h.handlers();
         const { id, outs } = await p.create({ ...text, extraParams: { seed: "42" }, waitForCompletion: false });
         expect(outs.status).toBe("processing");
-        const { outs: later } = await p.update(id, outs, { ...text, extraParams: { seed: "42" }, waitForCompletion: true });
+        const { outs: later } = await p.update(id, outs, {
+            ...text,
+            extraParams: { seed: "42" },
+            waitForCompletion: true,
+        });
         expect(later.status).toBe("finished");
         expect(later.videoUrl).toEqual(expect.any(String));
     });
@@ -95,18 +113,21 @@ describe("create", () => {
     it.each([
         ["a 500", { fault500: 1 }],
         ["a dropped connection", { faultReset: 1 }],
-    ])("after %s on the generation request, does not repeat it and says how to find a stray video", async (_what, fault) => {
-        const p = await h.handlers();
-        h.emulator.configure(fault);
-        const err = (await createFailure(p, text)) as unknown as { name: string; message: string; id?: string };
-        h.emulator.configure({ fault500: 0, faultReset: 0 });
-        expect(err.name).toBe("ImagineGenerationUncertainError");
-        expect(err.id).toBeUndefined();
-        expect(err.message).toContain("may have accepted this generation");
-        expect(err.message).toContain("adoptVideoId");
-        expect(err.message).not.toContain("run the command again");
-        expect(countRequests(await h.emulator.stats(), /to-video/)).toBe(1);
-    });
+    ])(
+        "after %s on the generation request, does not repeat it and says how to find a stray video",
+        async (_what, fault) => {
+            const p = await h.handlers();
+            h.emulator.configure(fault);
+            const err = (await createFailure(p, text)) as unknown as { name: string; message: string; id?: string };
+            h.emulator.configure({ fault500: 0, faultReset: 0 });
+            expect(err.name).toBe("ImagineGenerationUncertainError");
+            expect(err.id).toBeUndefined();
+            expect(err.message).toContain("may have accepted this generation");
+            expect(err.message).toContain("adoptVideoId");
+            expect(err.message).not.toContain("run the command again");
+            expect(countRequests(await h.emulator.stats(), /to-video/)).toBe(1);
+        },
+    );
 
     it("fails without recording anything when the vendor refuses the generation (no credits)", async () => {
         h.emulator.configure({ credits: 0 });
@@ -123,7 +144,10 @@ describe("create", () => {
         const adopted = await p.create({ adoptVideoId: id, __provider: PROVIDER });
         expect(adopted.id).toBe(id);
         expect(countRequests(await h.emulator.stats(), /to-video/)).toBe(1);
-        const err = (await createFailure(p, { adoptVideoId: "no-such-video", __provider: PROVIDER })) as { message: string; id?: string };
+        const err = (await createFailure(p, { adoptVideoId: "no-such-video", __provider: PROVIDER })) as {
+            message: string;
+            id?: string;
+        };
         expect(err.id).toBeUndefined();
         expect(err.message).toContain('adoptVideoId: the Imagine API knows no video "no-such-video"');
     });
@@ -137,13 +161,20 @@ describe("read (refresh)", () => {
         const read = await p.read(id, outs);
         expect(read.id).toBe(id);
         expect(read.props).toMatchObject({ videoId: id, status: "finished" });
-        expect(read.inputs).toEqual({ prompt: text.prompt, style: text.style, aspectRatio: text.aspectRatio, waitForCompletion: false });
+        expect(read.inputs).toEqual({
+            prompt: text.prompt,
+            style: text.style,
+            aspectRatio: text.aspectRatio,
+            waitForCompletion: false,
+        });
     });
 
     it("returns an empty id for a video deleted outside Pulumi", async () => {
         const p = await h.handlers();
         const { id, outs } = await p.create(text);
-        await axios.delete(`${h.emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        await axios.delete(`${h.emulator.url}/v2/video/delete/${id}`, {
+            headers: { Authorization: `Bearer ${TOKEN}` },
+        });
         expect((await p.read(id, outs)).id).toBe("");
     });
 });
@@ -202,7 +233,10 @@ describe("delete", () => {
         const { id, outs } = await good.create(text);
         const bad = await h.handlers({ "imagine:apiToken": "vk-wrongTOKEN" });
         const before = (await h.emulator.stats()).requestsTotal;
-        const err = await bad.delete(id, outs).then(() => undefined, (e: Error) => e);
+        const err = await bad.delete(id, outs).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err?.message).toContain("token is missing or not valid");
         expect(err?.message).toContain("imagine:apiToken");
         expect(err?.message).not.toContain("vk-wrongTOKEN");
@@ -214,7 +248,10 @@ describe("delete", () => {
         const p = await h.handlers({ "imagine:deleteTimeoutMinutes": "0.02" });
         const { id, outs } = await p.create(text);
         h.emulator.configure({ fault503: 1 });
-        const err = await p.delete(id, outs).then(() => undefined, (e: Error) => e);
+        const err = await p.delete(id, outs).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err?.name).toBe("ImagineTimeoutError");
         expect(err?.message).toContain("HTTP 503");
         expect((await h.emulator.stats()).videosStored).toBe(1);
@@ -231,7 +268,9 @@ describe("documented variants", () => {
         // The disabled form is no route at all: the emulator counts it under "GET *".
         expect(countRequests(stats, /^GET \*/, "404")).toBe(1);
         expect(countRequests(stats, /^GET \/v2\/video\/status\/:id/, "200")).toBeGreaterThanOrEqual(1);
-        await axios.delete(`${h.emulator.url}/v2/video/delete/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        await axios.delete(`${h.emulator.url}/v2/video/delete/${id}`, {
+            headers: { Authorization: `Bearer ${TOKEN}` },
+        });
         expect((await p.read(id, outs)).id).toBe("");
         stats = await h.emulator.stats();
         expect(countRequests(stats, /^GET \*/, "404")).toBe(1);

@@ -36,7 +36,12 @@ beforeEach(() => {
 
 /** Handlers at default settings (only the token and the emulator's URL set), on the shared clock. */
 async function provider(config: Record<string, string> = {}): Promise<VideoHandlers> {
-    const h = createHandlers({ clock, log: (line) => logs.push({ at: clock.now(), line }), env: {}, cwd: () => dataDir });
+    const h = createHandlers({
+        clock,
+        log: (line) => logs.push({ at: clock.now(), line }),
+        env: {},
+        cwd: () => dataDir,
+    });
     const all: Record<string, string> = { "imagine:apiToken": TOKEN, "imagine:baseUrl": emulator.url, ...config };
     await h.configure({ config: { get: (k: string) => all[k] } });
     return h;
@@ -45,7 +50,12 @@ async function provider(config: Record<string, string> = {}): Promise<VideoHandl
 const statusRequests = async () => countRequests(await emulator.stats(), /status/);
 
 /** Creates one video taking `minutes` and waits for it: status requests made, and how late it was noticed. */
-async function generate(p: VideoHandlers, minutes: number, style = "kling-1.0-pro", extra: Record<string, unknown> = {}) {
+async function generate(
+    p: VideoHandlers,
+    minutes: number,
+    style = "kling-1.0-pro",
+    extra: Record<string, unknown> = {},
+) {
     emulator.configure({ processingSeconds: minutes * 60 });
     const before = await statusRequests();
     const { id, outs } = await p.create({ prompt: `a ${minutes}-minute video`, style, __provider: PROVIDER, ...extra });
@@ -86,7 +96,13 @@ describe("learning a style's generation time within the process", () => {
         const second12 = await generate(p, 12);
         expect(second12.requests).toBeLessThanOrEqual((first.requests * 2) / 3);
         expect(second12.lagMs).toBeLessThanOrEqual(30 * second);
-        expect(logs.some((l) => l.line.includes(`video ${second12.id}: first status check in`) && l.line.includes("kling-1.0-pro took about"))).toBe(true);
+        expect(
+            logs.some(
+                (l) =>
+                    l.line.includes(`video ${second12.id}: first status check in`) &&
+                    l.line.includes("kling-1.0-pro took about"),
+            ),
+        ).toBe(true);
         // Another style is not planned by what kling-1.0-pro took: its first check comes within 15 s.
         const other = await generate(p, 0.5, "fast-svd");
         expect(other.lagMs).toBeLessThanOrEqual(15 * second);
@@ -104,7 +120,11 @@ describe("learning a style's generation time within the process", () => {
     it("keeps each provider process's learning to itself", async () => {
         await generate(await provider(), 12);
         const fresh = await generate(await provider(), 12);
-        expect(logs.some((l) => l.line.includes(`video ${fresh.id}: first status check in`) && l.line.includes("took about"))).toBe(false);
+        expect(
+            logs.some(
+                (l) => l.line.includes(`video ${fresh.id}: first status check in`) && l.line.includes("took about"),
+            ),
+        ).toBe(false);
     });
 });
 
@@ -128,7 +148,9 @@ describe("resumed and adopted waits", () => {
         const form = new FormData();
         form.append("prompt", "made elsewhere");
         form.append("style", "fast-svd");
-        const made = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        const made = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, {
+            headers: { Authorization: `Bearer ${TOKEN}` },
+        });
         const madeAt = clock.now();
         clock.advance(2 * minute);
         const before = await statusRequests();

@@ -3,13 +3,26 @@
  * bound at every generation time, the request count, where checks are densest, the fair share of
  * the budget, the jitter, a learned style's hold. No list of instants is hard-coded.
  */
-import { DENSE_FROM, DENSE_UNTIL, GROWTH, JITTER, nextPollDelay, plannedDelay, PollSchedule } from "../../provider/polling";
+import {
+    DENSE_FROM,
+    DENSE_UNTIL,
+    GROWTH,
+    JITTER,
+    nextPollDelay,
+    plannedDelay,
+    PollSchedule,
+} from "../../provider/polling";
 import { GenerationTimes, SAMPLES_PER_STYLE } from "../../provider/generation-times";
 
 const second = 1000;
 const minute = 60_000;
 /** The defaults: imagine:expectedMinutes 12, minPollSeconds 5, maxPollSeconds 60, requestsPerMinute 50. */
-const defaults: PollSchedule = { expectedMs: 12 * minute, minDelayMs: 5 * second, maxDelayMs: 60 * second, requestsPerMinute: 50 };
+const defaults: PollSchedule = {
+    expectedMs: 12 * minute,
+    minDelayMs: 5 * second,
+    maxDelayMs: 60 * second,
+    requestsPerMinute: 50,
+};
 
 /** Jitter draws: always the shortest pause, always the longest, the middle, and a seeded mix. */
 function seeded(seed: number): () => number {
@@ -43,23 +56,29 @@ const target = (generationMs: number) => Math.max(15 * second, 0.25 * generation
 describe("the schedule at default settings", () => {
     const durations = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 11, 12, 13, 15, 18, 20, 25, 30, 45, 60];
 
-    it.each(draws)("notices a video within max(15 s, 25%% of its generation time) at every duration (jitter: %s)", (_name, random) => {
-        for (const m of durations) {
-            const { lagMs } = simulate(m * minute, defaults, random());
-            expect({ minutes: m, lagMs: lagMs <= target(m * minute) }).toEqual({ minutes: m, lagMs: true });
-            // The analytic bound of polling.ts: (1 + jitter) * max(floor, min(growth * T, max)).
-            const analytic = (1 + JITTER) * Math.max(12 * second, Math.min(GROWTH * m * minute, 60 * second));
-            expect(lagMs).toBeLessThan(analytic);
-        }
-    });
+    it.each(draws)(
+        "notices a video within max(15 s, 25%% of its generation time) at every duration (jitter: %s)",
+        (_name, random) => {
+            for (const m of durations) {
+                const { lagMs } = simulate(m * minute, defaults, random());
+                expect({ minutes: m, lagMs: lagMs <= target(m * minute) }).toEqual({ minutes: m, lagMs: true });
+                // The analytic bound of polling.ts: (1 + jitter) * max(floor, min(growth * T, max)).
+                const analytic = (1 + JITTER) * Math.max(12 * second, Math.min(GROWTH * m * minute, 60 * second));
+                expect(lagMs).toBeLessThan(analytic);
+            }
+        },
+    );
 
-    it.each(draws)("makes at most 30 status requests for a 12-minute video and notices it within 30 s (jitter: %s)", (_name, random) => {
-        for (const m of [10.5, 11, 11.5, 12, 12.5, 13, 14, 15]) {
-            const { checks, lagMs } = simulate(m * minute, defaults, random());
-            expect(lagMs).toBeLessThanOrEqual(30 * second);
-            if (m <= 12) expect(checks).toBeLessThanOrEqual(30);
-        }
-    });
+    it.each(draws)(
+        "makes at most 30 status requests for a 12-minute video and notices it within 30 s (jitter: %s)",
+        (_name, random) => {
+            for (const m of [10.5, 11, 11.5, 12, 12.5, 13, 14, 15]) {
+                const { checks, lagMs } = simulate(m * minute, defaults, random());
+                expect(lagMs).toBeLessThanOrEqual(30 * second);
+                if (m <= 12) expect(checks).toBeLessThanOrEqual(30);
+            }
+        },
+    );
 
     it("does not hold the first checks back for the expected time: the first comes within 15 s", () => {
         for (const r of [0, 0.5, 0.999999]) {
@@ -98,7 +117,7 @@ describe("the schedule at default settings", () => {
             for (const t of [0, 1, 11, 40].map((m) => m * minute)) {
                 const pause = nextPollDelay(t, inFlight, defaults, () => 0);
                 const pollsPerMinute = (inFlight * minute) / pause;
-                expect(pollsPerMinute).toBeLessThanOrEqual(0.8 * 50 / (1 - JITTER) + 1e-9);
+                expect(pollsPerMinute).toBeLessThanOrEqual((0.8 * 50) / (1 - JITTER) + 1e-9);
             }
         }
         // With many videos every pause is their fair share, from the first check on.
@@ -114,7 +133,10 @@ describe("the schedule at default settings", () => {
 
 describe("a learned style's plan", () => {
     /** What waitForVideo plans after a style's videos took `typical` (fastest `fastest`) minutes. */
-    const learned = (typical: number, fastest = typical): PollSchedule => ({ ...defaults, learned: { typicalMs: typical * minute, fastestMs: fastest * minute } });
+    const learned = (typical: number, fastest = typical): PollSchedule => ({
+        ...defaults,
+        learned: { typicalMs: typical * minute, fastestMs: fastest * minute },
+    });
 
     it("holds the first check until half the fastest time seen, then is dense around the typical one", () => {
         const s = learned(12, 11);

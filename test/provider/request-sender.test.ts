@@ -36,7 +36,13 @@ const failure = (p: Promise<unknown>): Promise<Error> =>
         (e: Error) => e,
     );
 
-const status = (deadlineMs: number) => ({ method: "GET" as const, path: "/v2/video/none/status", idempotent: true, deadlineMs, priority: "low" as const });
+const status = (deadlineMs: number) => ({
+    method: "GET" as const,
+    path: "/v2/video/none/status",
+    idempotent: true,
+    deadlineMs,
+    priority: "low" as const,
+});
 
 it("waits at least Retry-After (1 s) between attempts on 429, above its own backoff, until the deadline", async () => {
     h.emulator.configure({ fault429: 1 });
@@ -76,7 +82,13 @@ it("does not retry a generation after a 500 (it may have been accepted), but doe
         f.append("style", "fast-svd");
         return f;
     };
-    const create = { method: "POST" as const, path: "/v2/video/text-to-video", idempotent: false, deadlineMs: clock.now() + 60_000, priority: "high" as const };
+    const create = {
+        method: "POST" as const,
+        path: "/v2/video/text-to-video",
+        idempotent: false,
+        deadlineMs: clock.now() + 60_000,
+        priority: "high" as const,
+    };
     h.emulator.configure({ fault500: 1 });
     const err = await failure(sender(clock).send({ ...create, form: form() }));
     expect(err.name).toBe("ImagineServerError");
@@ -95,8 +107,13 @@ it("does not count the time a request waited for the budget against its deadline
     h.emulator.configure({ fault503: 1 });
     const retries: unknown[] = [];
     const s = new RequestSender({
-        baseUrl: h.emulator.url, token: TOKEN, requestTimeoutMs: 5000, clock, budget,
-        backoff: { baseDelayMs: 100, maxDelayMs: 400 }, random: () => 1,
+        baseUrl: h.emulator.url,
+        token: TOKEN,
+        requestTimeoutMs: 5000,
+        clock,
+        budget,
+        backoff: { baseDelayMs: 100, maxDelayMs: 400 },
+        random: () => 1,
         // The vendor recovers after the first refusal.
         onRetry: (info) => {
             retries.push(info);

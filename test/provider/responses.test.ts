@@ -13,8 +13,10 @@ import { errorFromResponse, parseRetryAfter } from "../../provider/responses";
 
 const TOKEN = "vk-canaryTOKEN0123456789abcdefghijklmnopqrstuvwxyzAB";
 const redact = (t: string) => t.split(TOKEN).join("[redacted]");
-const body = (code: number | string, error: string, message: string) => JSON.stringify({ status: "error", code, error, message });
-const map = (status: number, raw: string, retryAfter?: string) => errorFromResponse(status, raw, retryAfter, "POST /v2/x", 0, redact);
+const body = (code: number | string, error: string, message: string) =>
+    JSON.stringify({ status: "error", code, error, message });
+const map = (status: number, raw: string, retryAfter?: string) =>
+    errorFromResponse(status, raw, retryAfter, "POST /v2/x", 0, redact);
 
 describe("errorFromResponse", () => {
     it.each([
@@ -40,7 +42,9 @@ describe("errorFromResponse", () => {
     });
 
     it("tells a missing route (404 without the vendor body) from a missing video", () => {
-        expect(map(404, JSON.stringify({ message: "Route GET:/x not found", error: "Not Found", statusCode: 404 }))).toBeInstanceOf(ImagineRouteNotFoundError);
+        expect(
+            map(404, JSON.stringify({ message: "Route GET:/x not found", error: "Not Found", statusCode: 404 })),
+        ).toBeInstanceOf(ImagineRouteNotFoundError);
         expect(map(405, "")).toBeInstanceOf(ImagineRouteNotFoundError);
     });
 
@@ -65,7 +69,9 @@ describe("errorFromResponse", () => {
     });
 
     it("reads Retry-After in seconds or as a date", () => {
-        expect((map(429, body(1202, "Too Many Requests", "slow down"), "7") as ImagineRateLimitError).retryAfterMs).toBe(7000);
+        expect(
+            (map(429, body(1202, "Too Many Requests", "slow down"), "7") as ImagineRateLimitError).retryAfterMs,
+        ).toBe(7000);
         expect(parseRetryAfter(new Date(60_000).toUTCString(), 0)).toBe(60_000);
         expect(parseRetryAfter("soon", 0)).toBeUndefined();
     });

@@ -14,8 +14,12 @@ const policy = { baseDelayMs: 1000, maxDelayMs: 8000 };
 
 describe("decideRetry", () => {
     it("retries 429 and 503 even for a generation (the vendor refused the request)", () => {
-        expect(decideRetry(new ImagineRateLimitError("x", { httpStatus: 429 }), 0, false, policy, () => 0).retry).toBe(true);
-        expect(decideRetry(new ImagineServerError("x", { httpStatus: 503 }), 0, false, policy, () => 0).retry).toBe(true);
+        expect(decideRetry(new ImagineRateLimitError("x", { httpStatus: 429 }), 0, false, policy, () => 0).retry).toBe(
+            true,
+        );
+        expect(decideRetry(new ImagineServerError("x", { httpStatus: 503 }), 0, false, policy, () => 0).retry).toBe(
+            true,
+        );
     });
 
     it("does not repeat a generation after an answer that may hide an accepted video", () => {
@@ -28,12 +32,21 @@ describe("decideRetry", () => {
 
     it("gives up on an unreachable server after a few tries", () => {
         const refused = new ImagineConnectionError("x", { requestMayHaveArrived: false });
-        expect([0, 1, 2, 3, 4, 5].map((a) => decideRetry(refused, a, true, policy).retry)).toEqual([true, true, true, true, false, false]);
+        expect([0, 1, 2, 3, 4, 5].map((a) => decideRetry(refused, a, true, policy).retry)).toEqual([
+            true,
+            true,
+            true,
+            true,
+            false,
+            false,
+        ]);
     });
 
     it("repeats idempotent requests after 5xx and connection failures", () => {
         expect(decideRetry(new ImagineServerError("x", { httpStatus: 500 }), 0, true, policy).retry).toBe(true);
-        expect(decideRetry(new ImagineConnectionError("x", { requestMayHaveArrived: true }), 0, true, policy).retry).toBe(true);
+        expect(
+            decideRetry(new ImagineConnectionError("x", { requestMayHaveArrived: true }), 0, true, policy).retry,
+        ).toBe(true);
     });
 
     it("never retries auth, credits, invalid requests or not found", () => {

@@ -10,19 +10,30 @@ import { FakeVendor, startFakeVendor } from "./fake-vendor";
 let v: FakeVendor;
 let calls = 0;
 let style: "amz" | "expires" | "plain" = "amz";
-const amzDate = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const amzDate = (ms: number) =>
+    new Date(ms)
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d{3}/, "");
 
 /** A link signed now, valid for an hour, in the current style. */
 function sign(file: string): string {
     calls++;
     const base = `https://bucket.example.com/videos/${file}`;
-    if (style === "amz") return `${base}?X-Amz-Date=${amzDate(Date.now())}&X-Amz-Expires=3600&X-Amz-Signature=sig${calls}`;
+    if (style === "amz")
+        return `${base}?X-Amz-Date=${amzDate(Date.now())}&X-Amz-Expires=3600&X-Amz-Signature=sig${calls}`;
     if (style === "expires") return `${base}?Expires=${Math.floor(Date.now() / 1000) + 3600}&Signature=sig${calls}`;
     return `${base}?token=t${calls}`;
 }
 
 beforeAll(async () => {
-    v = await startFakeVendor(() => ({ status: 200, body: { status: "success", video: { uuid: "v1", status: "finished", url: { generation: sign("v1.mp4"), thumbnail: sign("v1.jpg") } } } }));
+    v = await startFakeVendor(() => ({
+        status: 200,
+        body: {
+            status: "success",
+            video: { uuid: "v1", status: "finished", url: { generation: sign("v1.mp4"), thumbnail: sign("v1.jpg") } },
+        },
+    }));
 });
 afterAll(async () => v.stop());
 
@@ -33,15 +44,23 @@ async function refresh(stored: Record<string, unknown>) {
     return (await h.read("v1", stored)).props;
 }
 
-const stored = (videoUrl: string, thumbnailUrl: string) => ({ videoId: "v1", status: "finished", videoUrl, thumbnailUrl });
-
-it.each(["amz", "expires", "plain"] as const)("keeps valid %s links: the refresh of an unchanged video changes nothing", async (s) => {
-    style = s;
-    const outs = stored(sign("v1.mp4"), sign("v1.jpg"));
-    const props = await refresh(outs);
-    expect(props).toEqual(outs);
-    expect(JSON.stringify(props)).toBe(JSON.stringify(outs));
+const stored = (videoUrl: string, thumbnailUrl: string) => ({
+    videoId: "v1",
+    status: "finished",
+    videoUrl,
+    thumbnailUrl,
 });
+
+it.each(["amz", "expires", "plain"] as const)(
+    "keeps valid %s links: the refresh of an unchanged video changes nothing",
+    async (s) => {
+        style = s;
+        const outs = stored(sign("v1.mp4"), sign("v1.jpg"));
+        const props = await refresh(outs);
+        expect(props).toEqual(outs);
+        expect(JSON.stringify(props)).toBe(JSON.stringify(outs));
+    },
+);
 
 it("renews an X-Amz link that expired, and one within minutes of expiring", async () => {
     style = "amz";

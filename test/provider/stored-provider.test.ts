@@ -38,7 +38,11 @@ async function serializedProvider(): Promise<string> {
 
 function runHost(cwd: string, providerText: string, config: Record<string, string>): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(__dirname, "host-child.js"), require.resolve("require-from-string")], { cwd, env: { PATH: process.env.PATH } });
+        const child = spawn(
+            process.execPath,
+            [path.join(__dirname, "host-child.js"), require.resolve("require-from-string")],
+            { cwd, env: { PATH: process.env.PATH } },
+        );
         let out = "";
         let err = "";
         child.stdout.on("data", (d) => (out += d));
@@ -100,7 +104,13 @@ describe("the stored provider", () => {
     it("works from the package as npm packs it, installed into a program's node_modules", async () => {
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-packed-"));
         try {
-            const tarball = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").pop()!;
+            const tarball = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], {
+                cwd: ROOT,
+                encoding: "utf8",
+            })
+                .trim()
+                .split("\n")
+                .pop()!;
             const modules = path.join(work, "program", "node_modules");
             const installed = path.join(modules, "pulumi-imagine-video");
             fs.mkdirSync(installed, { recursive: true });

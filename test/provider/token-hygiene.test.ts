@@ -24,7 +24,11 @@ function freePort(): Promise<number> {
 describe("the token", () => {
     it("appears in no thrown object, however deeply inspected, and in no log line", async () => {
         const thrown: unknown[] = [];
-        const collect = (p: Promise<unknown>) => p.then(() => undefined, (e) => thrown.push(e));
+        const collect = (p: Promise<unknown>) =>
+            p.then(
+                () => undefined,
+                (e) => thrown.push(e),
+            );
 
         const timeouts = { "imagine:deleteTimeoutMinutes": "0.01", "imagine:requestTimeoutSeconds": "0.3" };
         const fast = { backoff: { baseDelayMs: 20, maxDelayMs: 100 } };
@@ -46,7 +50,12 @@ describe("the token", () => {
 
         const wrong = await h.handlers({ ...timeouts, "imagine:apiToken": `${TOKEN}x` }, fast);
         await collect(wrong.create(text));
-        thrown.push(await createFailure(await h.handlers({ ...timeouts, "imagine:apiToken": `bad token ${TOKEN}` }), text).catch((e) => e));
+        thrown.push(
+            await createFailure(
+                await h.handlers({ ...timeouts, "imagine:apiToken": `bad token ${TOKEN}` }),
+                text,
+            ).catch((e) => e),
+        );
 
         expect(thrown.length).toBeGreaterThanOrEqual(8);
         for (const e of thrown) {

@@ -23,17 +23,34 @@ let h: Harness;
 let proxy: http.Server;
 let tlsServer: tls.Server;
 const proxied: string[] = [];
-const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "ALL_PROXY", "all_proxy"];
+const PROXY_VARS = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
 const savedEnv: Record<string, string | undefined> = {};
 let proxyUrl = "";
 /** Tunnel and TLS sockets, destroyed at the end (servers' close waits for them). */
 const sockets = new Set<net.Socket>();
-const track = (...ss: net.Socket[]) => ss.forEach((x) => { sockets.add(x); x.on("close", () => sockets.delete(x)); });
+const track = (...ss: net.Socket[]) =>
+    ss.forEach((x) => {
+        sockets.add(x);
+        x.on("close", () => sockets.delete(x));
+    });
 let certFile = "";
 
 /** Where the proxy sends a host: the gateway name to the emulator, the API name to the TLS server. */
 const route = (host: string): number | undefined =>
-    host === GATEWAY ? Number(new URL(h.emulator.url).port) : host === API ? (tlsServer.address() as net.AddressInfo).port : undefined;
+    host === GATEWAY
+        ? Number(new URL(h.emulator.url).port)
+        : host === API
+          ? (tlsServer.address() as net.AddressInfo).port
+          : undefined;
 
 beforeAll(async () => {
     h = await startHarness();
@@ -41,7 +58,27 @@ beforeAll(async () => {
     // A self-signed certificate for the API name: trusted only by a process given it in NODE_EXTRA_CA_CERTS.
     const keyFile = path.join(h.dataDir, "key.pem");
     certFile = path.join(h.dataDir, "cert.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "2", "-subj", `/CN=${API}`, "-addext", `subjectAltName=DNS:${API}`], { stdio: "ignore" });
+    execFileSync(
+        "openssl",
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            keyFile,
+            "-out",
+            certFile,
+            "-days",
+            "2",
+            "-subj",
+            `/CN=${API}`,
+            "-addext",
+            `subjectAltName=DNS:${API}`,
+        ],
+        { stdio: "ignore" },
+    );
     // TLS in front of the emulator: what an https API looks like.
     tlsServer = tls.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, (socket) => {
         const upstream = net.connect(Number(new URL(h.emulator.url).port), "127.0.0.1");
@@ -60,10 +97,19 @@ beforeAll(async () => {
             res.writeHead(502).end("unknown host");
             return;
         }
-        const up = http.request({ host: "127.0.0.1", port, method: req.method, path: target.pathname + target.search, headers: req.headers }, (r) => {
-            res.writeHead(r.statusCode ?? 502, r.headers);
-            r.pipe(res);
-        });
+        const up = http.request(
+            {
+                host: "127.0.0.1",
+                port,
+                method: req.method,
+                path: target.pathname + target.search,
+                headers: req.headers,
+            },
+            (r) => {
+                res.writeHead(r.statusCode ?? 502, r.headers);
+                r.pipe(res);
+            },
+        );
         up.on("error", () => res.destroy());
         req.pipe(up);
     });
@@ -118,8 +164,14 @@ it("NO_PROXY: a listed host is reached directly; a name that does not resolve is
     process.env.HTTP_PROXY = proxyUrl;
     process.env.NO_PROXY = `localhost,${GATEWAY}`;
     const before = (await h.emulator.stats()).requestsTotal;
-    const p = await h.handlers({ "imagine:baseUrl": `http://${GATEWAY}`, "imagine:allowInsecureHttp": "true" }, { backoff: { baseDelayMs: 5, maxDelayMs: 10 } });
-    const err = await p.create(text).then(() => undefined, (e: Error & { requestMayHaveArrived?: boolean }) => e);
+    const p = await h.handlers(
+        { "imagine:baseUrl": `http://${GATEWAY}`, "imagine:allowInsecureHttp": "true" },
+        { backoff: { baseDelayMs: 5, maxDelayMs: 10 } },
+    );
+    const err = await p.create(text).then(
+        () => undefined,
+        (e: Error & { requestMayHaveArrived?: boolean }) => e,
+    );
     expect(proxied).toEqual([]);
     expect(err?.name).toBe("ImagineConnectionError");
     expect(err?.requestMayHaveArrived).toBe(false);
@@ -132,8 +184,14 @@ it("NO_PROXY: a listed host is reached directly; a name that does not resolve is
 it("HTTPS_PROXY: an https API is reached through a CONNECT tunnel; a certificate that is not trusted is a request never sent", async () => {
     process.env.HTTPS_PROXY = proxyUrl;
     const before = await h.emulator.stats();
-    const p = await h.handlers({ "imagine:baseUrl": `https://${API}` }, { backoff: { baseDelayMs: 5, maxDelayMs: 10 } });
-    const create = await p.create(text).then(() => undefined, (e: Error & { requestMayHaveArrived?: boolean }) => e);
+    const p = await h.handlers(
+        { "imagine:baseUrl": `https://${API}` },
+        { backoff: { baseDelayMs: 5, maxDelayMs: 10 } },
+    );
+    const create = await p.create(text).then(
+        () => undefined,
+        (e: Error & { requestMayHaveArrived?: boolean }) => e,
+    );
     expect(proxied[0]).toBe(`CONNECT ${API}:443`);
     expect(create?.name).toBe("ImagineConnectionError");
     expect(create?.requestMayHaveArrived).toBe(false);

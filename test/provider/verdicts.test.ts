@@ -15,8 +15,17 @@ const text = { prompt: "A lighthouse in a storm", style: "kling-1.0-pro", __prov
 const fingerprintOf = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 12);
 
 /** Handlers against a fake vendor, with fast polling and retries. */
-async function handlersFor(url: string, logs: string[] = [], config: Record<string, string> = {}): Promise<VideoHandlers> {
-    const h = createHandlers({ log: (m) => logs.push(m), env: {}, cwd: () => process.cwd(), backoff: { baseDelayMs: 5, maxDelayMs: 20 } });
+async function handlersFor(
+    url: string,
+    logs: string[] = [],
+    config: Record<string, string> = {},
+): Promise<VideoHandlers> {
+    const h = createHandlers({
+        log: (m) => logs.push(m),
+        env: {},
+        cwd: () => process.cwd(),
+        backoff: { baseDelayMs: 5, maxDelayMs: 20 },
+    });
     const all: Record<string, string> = {
         "imagine:apiToken": TOKEN,
         "imagine:baseUrl": url,
@@ -55,7 +64,10 @@ describe("key rotation: a 404 seen with another key is no proof (emulator)", () 
         expect(read.props).toMatchObject({ videoId: id, status: "finished", keyFingerprint: fingerprintOf(TOKEN) });
         expect(h.logs.join("\n")).toContain(`fingerprint is ${fingerprintOf(TOKEN)}`);
 
-        const err = await other.delete(id, outs).then(() => undefined, (e: Error) => e);
+        const err = await other.delete(id, outs).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err?.name).toBe("ImagineOtherKeyError");
         expect(err?.message).toContain(`the key with fingerprint ${fingerprintOf(TOKEN)}`);
         expect(err?.message).toContain("imagine:apiToken");
@@ -99,7 +111,10 @@ describe("404s (purpose-built vendor)", () => {
     it("a vendor that answers the unused delete method with its JSON 404 gets the other method, not 'already gone'", async () => {
         let deleted = false;
         v = await startFakeVendor((r) => {
-            if (/\/status/.test(r.path)) return deleted ? { status: 404, body: vendorError(1104, "Not Found", "video not found") } : { status: 200, body: finished("vid1") };
+            if (/\/status/.test(r.path))
+                return deleted
+                    ? { status: 404, body: vendorError(1104, "Not Found", "video not found") }
+                    : { status: 200, body: finished("vid1") };
             if (r.method === "POST" && r.path === "/v2/video/delete/vid1") {
                 deleted = true;
                 return { status: 200, body: { message: "video deleted", status: "success" } };
@@ -112,7 +127,12 @@ describe("404s (purpose-built vendor)", () => {
         expect(deleted).toBe(true);
         expect(logs).toContain("video vid1: deleted (POST), confirmed: the API no longer knows it (status 404)");
         // The verification after the acknowledged delete is the last status read (there is no stored file link).
-        expect(v.seen()).toEqual(["DELETE /v2/video/delete/vid1", "GET /v2/video/vid1/status", "POST /v2/video/delete/vid1", "GET /v2/video/vid1/status"]);
+        expect(v.seen()).toEqual([
+            "DELETE /v2/video/delete/vid1",
+            "GET /v2/video/vid1/status",
+            "POST /v2/video/delete/vid1",
+            "GET /v2/video/vid1/status",
+        ]);
     });
 
     it('a 404 with JSON outside the vendor\'s schema ({"detail": "Video not found"}) is about the video: destroy finishes, refresh drops it', async () => {
@@ -136,17 +156,30 @@ describe("404s (purpose-built vendor)", () => {
     });
 
     it("a 404 on delete while the status shows the video is not counted as gone", async () => {
-        v = await startFakeVendor((r) => (/status/.test(r.path) ? { status: 200, body: finished("vid3") } : { status: 404, body: vendorError(1104, "Not Found", "x") }));
+        v = await startFakeVendor((r) =>
+            /status/.test(r.path)
+                ? { status: 200, body: finished("vid3") }
+                : { status: 404, body: vendorError(1104, "Not Found", "x") },
+        );
         const p = await handlersFor(v.url);
-        const err = await p.delete("vid3", { videoId: "vid3" }).then(() => undefined, (e: Error) => e);
+        const err = await p.delete("vid3", { videoId: "vid3" }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err?.message).toContain("its status shows the video exists");
     });
 
     it('"Error processing request" (400) is a refusal: delete fails at once instead of waiting for a busy video', async () => {
-        v = await startFakeVendor(() => ({ status: 400, body: vendorError(1100, "Bad Request", "Error processing request") }));
+        v = await startFakeVendor(() => ({
+            status: 400,
+            body: vendorError(1100, "Bad Request", "Error processing request"),
+        }));
         const p = await handlersFor(v.url, [], { "imagine:deleteTimeoutMinutes": "1" });
         const started = Date.now();
-        const err = await p.delete("vid4", { videoId: "vid4" }).then(() => undefined, (e: Error) => e);
+        const err = await p.delete("vid4", { videoId: "vid4" }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err?.name).toBe("ImagineInvalidRequestError");
         expect(Date.now() - started).toBeLessThan(5000);
         expect(v.seen().filter((s) => /status/.test(s))).toEqual([]);
@@ -170,22 +203,57 @@ describe("status payloads by rule (purpose-built vendor)", () => {
 
     it("a queue notice in `message` of the shape without a status word is not a failure", async () => {
         const p = await vendorWith([
-            { status: "success", video: { id: 7, code: 1, message: "queued: 3 jobs ahead of yours", url: { generation: [], thumbnail: [] } } },
+            {
+                status: "success",
+                video: {
+                    id: 7,
+                    code: 1,
+                    message: "queued: 3 jobs ahead of yours",
+                    url: { generation: [], thumbnail: [] },
+                },
+            },
             { status: "success", video: { id: 7, message: "rendering", url: { generation: [], thumbnail: [] } } },
-            { status: "success", video: { id: 7, code: 2, url: { generation: ["https://cdn.example.com/v.mp4"], thumbnail: ["https://cdn.example.com/t.jpg"] } } },
+            {
+                status: "success",
+                video: {
+                    id: 7,
+                    code: 2,
+                    url: {
+                        generation: ["https://cdn.example.com/v.mp4"],
+                        thumbnail: ["https://cdn.example.com/t.jpg"],
+                    },
+                },
+            },
         ]);
         const { outs } = await p.create(text);
         expect(outs).toMatchObject({ status: "finished", videoUrl: "https://cdn.example.com/v.mp4" });
     });
 
     it("url.generation as an array of objects finishes the video", async () => {
-        const p = await vendorWith([{ status: "success", video: { id: 8, url: { generation: [{ url: "https://cdn.example.com/8.mp4" }], thumbnail: [{ url: "https://cdn.example.com/8.jpg" }] } } }]);
+        const p = await vendorWith([
+            {
+                status: "success",
+                video: {
+                    id: 8,
+                    url: {
+                        generation: [{ url: "https://cdn.example.com/8.mp4" }],
+                        thumbnail: [{ url: "https://cdn.example.com/8.jpg" }],
+                    },
+                },
+            },
+        ]);
         const { outs } = await p.create(text);
-        expect(outs).toMatchObject({ status: "finished", videoUrl: "https://cdn.example.com/8.mp4", thumbnailUrl: "https://cdn.example.com/8.jpg" });
+        expect(outs).toMatchObject({
+            status: "finished",
+            videoUrl: "https://cdn.example.com/8.mp4",
+            thumbnailUrl: "https://cdn.example.com/8.jpg",
+        });
     });
 
     it("an unknown word with an error field fails with the vendor's words", async () => {
-        const p = await vendorWith([{ status: "success", video: { uuid: "s1", status: "moderated", error: "prompt violates policy" } }]);
+        const p = await vendorWith([
+            { status: "success", video: { uuid: "s1", status: "moderated", error: "prompt violates policy" } },
+        ]);
         const err = await createFailure(p, text);
         expect(err.properties).toMatchObject({ status: "failed", failureReason: "prompt violates policy" });
         expect(err.message).toContain("prompt violates policy");
@@ -203,7 +271,9 @@ describe("status payloads by rule (purpose-built vendor)", () => {
         const err = await createFailure(p, { ...text, timeoutMinutes: 0.005 });
         expect(err.properties.status).toBe("processing");
         expect(err.message).toContain("deadline passed");
-        expect(logs.some((l) => l.includes('"upscaling" (a status word this provider does not know; still waiting)'))).toBe(true);
+        expect(
+            logs.some((l) => l.includes('"upscaling" (a status word this provider does not know; still waiting)')),
+        ).toBe(true);
         expect(n).toBeGreaterThan(1);
     });
 });
@@ -215,9 +285,13 @@ describe("create answers (purpose-built vendor)", () => {
     const vendorAnswering = async (raw: string) => {
         const deleted = new Set<string>();
         v = await startFakeVendor((r) => {
-            if (/to-video/.test(r.path)) return { status: 200, body: raw, headers: { "content-type": "application/json" } };
+            if (/to-video/.test(r.path))
+                return { status: 200, body: raw, headers: { "content-type": "application/json" } };
             const id = /\/v2\/video\/(?:delete\/)?([^/]+)/.exec(r.path)?.[1] ?? "";
-            if (/status/.test(r.path)) return deleted.has(id) ? { status: 404, body: vendorError(1104, "Not Found", "video not found") } : { status: 200, body: finished("x") };
+            if (/status/.test(r.path))
+                return deleted.has(id)
+                    ? { status: 404, body: vendorError(1104, "Not Found", "video not found") }
+                    : { status: 200, body: finished("x") };
             deleted.add(id);
             return { status: 200, body: { status: "success", message: "video deleted" } };
         });
@@ -252,10 +326,20 @@ describe("adopting by a numeric id (purpose-built vendor with the legacy shape's
     let v: FakeVendor;
     afterEach(async () => v?.stop());
 
-    it("accepts adoptVideoId 1265 as the text id \"1265\" and records the video", async () => {
+    it('accepts adoptVideoId 1265 as the text id "1265" and records the video', async () => {
         v = await startFakeVendor((r) =>
             r.path === "/v2/video/1265/status"
-                ? { status: 200, body: { status: "success", video: { id: 1265, code: 2, url: { generation: ["https://cdn.example.com/1265.mp4"], thumbnail: [] } } } }
+                ? {
+                      status: 200,
+                      body: {
+                          status: "success",
+                          video: {
+                              id: 1265,
+                              code: 2,
+                              url: { generation: ["https://cdn.example.com/1265.mp4"], thumbnail: [] },
+                          },
+                      },
+                  }
                 : { status: 404, body: vendorError(1104, "Not Found", "video not found") },
         );
         const p = await handlersFor(v.url);
@@ -281,7 +365,10 @@ describe("response text in messages: redacted first, then cut", () => {
             body: `<html><body><h1>502 Bad Gateway</h1><p>upstream failed; your request was:</p><pre>${r.method} ${r.path}\nAuthorization: ${r.headers.authorization}\nAccept: */*</pre></body></html>`,
         }));
         const p = await handlersFor(v.url, [], { "imagine:deleteTimeoutMinutes": "0.002" });
-        const err = await p.delete("vid5", { videoId: "vid5" }).then(() => undefined, (e: Error) => e);
+        const err = await p.delete("vid5", { videoId: "vid5" }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err?.message).toContain("502");
         expect(err?.message).toContain("Bearer [redacted]");
         expect(err?.message).not.toContain(TOKEN.slice(0, 8));
@@ -291,7 +378,17 @@ describe("response text in messages: redacted first, then cut", () => {
         v = await startFakeVendor((r) =>
             /to-video/.test(r.path)
                 ? { status: 200, body: { id: "s9" } }
-                : { status: 200, body: { status: "success", video: { uuid: "s9", status: "failed", message: `see https://cdn.example.com/log.txt?X-Amz-Signature=abc123 (key ${TOKEN})` } } },
+                : {
+                      status: 200,
+                      body: {
+                          status: "success",
+                          video: {
+                              uuid: "s9",
+                              status: "failed",
+                              message: `see https://cdn.example.com/log.txt?X-Amz-Signature=abc123 (key ${TOKEN})`,
+                          },
+                      },
+                  },
         );
         const p = await handlersFor(v.url);
         const err = await createFailure(p, text);

@@ -18,7 +18,8 @@ import { expectOk, FIXTURE, VideoStack } from "../lifecycle/stack-harness";
 
 jest.setTimeout(420_000);
 
-const letters = (n: number) => Array.from({ length: n }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[randomInt(52)]).join("");
+const letters = (n: number) =>
+    Array.from({ length: n }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[randomInt(52)]).join("");
 const CANARY = `vk-CANARY${letters(32)}`;
 const WRONG = `vk-WRONGCANARY${letters(28)}`;
 /** Another valid key of the same emulator (key rotation): it cannot see the canary's videos. */
@@ -34,11 +35,15 @@ const PNG = Buffer.from(
 /** Runs an existing lifecycle test file in a child jest with the canary key; resolves with all its output. */
 function runLifecycleTestFile(file: string, token: string): Promise<{ code: number | null; output: string }> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), file, "--verbose", "--ci"], {
-            cwd: ROOT,
-            env: { ...process.env, IMAGINE_TEST_TOKEN: token, FORCE_COLOR: "0" },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        const child = spawn(
+            process.execPath,
+            [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), file, "--verbose", "--ci"],
+            {
+                cwd: ROOT,
+                env: { ...process.env, IMAGINE_TEST_TOKEN: token, FORCE_COLOR: "0" },
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        );
         let output = "";
         child.stdout.on("data", (c) => (output += c));
         child.stderr.on("data", (c) => (output += c));
@@ -74,10 +79,17 @@ beforeAll(async () => {
     // Start the child jest first: it runs while this file's own lifecycle runs.
     child = runLifecycleTestFile("test/lifecycle/failures-and-cleanup.test.ts", CHILD_CANARY);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-secrets-"));
-    const emulator = await startEmulator({ dataDir: path.join(dir, "emulator"), tokens: [CANARY, OTHER], processingSeconds: 720, clockSpeed: 1440 });
+    const emulator = await startEmulator({
+        dataDir: path.join(dir, "emulator"),
+        tokens: [CANARY, OTHER],
+        processingSeconds: 720,
+        clockSpeed: 1440,
+    });
     echo = http.createServer((req, res) => {
         res.writeHead(502, { "content-type": "text/html" });
-        res.end(`<html><body><h1>502 Bad Gateway</h1><pre>${req.method} ${req.url}\nAuthorization: ${req.headers.authorization}</pre></body></html>`);
+        res.end(
+            `<html><body><h1>502 Bad Gateway</h1><pre>${req.method} ${req.url}\nAuthorization: ${req.headers.authorization}</pre></body></html>`,
+        );
     });
     await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
     stopEmulator = () => emulator.stop();
@@ -131,7 +143,12 @@ it("no token and no plain signed URL in checkpoints, providers, process output, 
 
     try {
         const text = { name: "text", prompt: "A harbour at dawn", style: "kling-1.0-pro" };
-        const image = { name: "image", prompt: "Make it move", style: "kling-1.0-pro", imagePath: path.join(dir, "still.png") };
+        const image = {
+            name: "image",
+            prompt: "Make it move",
+            style: "kling-1.0-pro",
+            imagePath: path.join(dir, "still.png"),
+        };
         s.setVideos([text, image]);
         const up = expectOk(await run("up", () => s.stack.up()));
         expect(up.outputs.textStatus.value).toBe("finished");
@@ -182,7 +199,9 @@ it("no token and no plain signed URL in checkpoints, providers, process output, 
     // What was collected, so a vacuous pass is impossible.
     expect(versions.size).toBeGreaterThanOrEqual(5);
     const providers = decrypted.flatMap((cp) =>
-        (cp as { deployment: { resources: { inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } }).deployment.resources.flatMap((r) =>
+        (
+            cp as { deployment: { resources: { inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } }
+        ).deployment.resources.flatMap((r) =>
             [r.inputs?.__provider, r.outputs?.__provider].filter((p): p is string => typeof p === "string"),
         ),
     );
@@ -201,9 +220,13 @@ it("no token and no plain signed URL in checkpoints, providers, process output, 
     }
     // The deletion receipts: one JSON line per deleted video (text, image, bad), no key, no link.
     const receipts = fs.readFileSync(path.join(dir, "deletions.jsonl"), "utf8");
-    const lines = receipts.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = receipts
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((r) => r.name).sort()).toEqual(["bad", "image", "text"]);
-    for (const secret of [CANARY, WRONG, "signature=", "://"]) expect({ secret, inReceipts: receipts.includes(secret) }).toEqual({ secret, inReceipts: false });
+    for (const secret of [CANARY, WRONG, "signature=", "://"])
+        expect({ secret, inReceipts: receipts.includes(secret) }).toEqual({ secret, inReceipts: false });
 
     // Nor does the emulator keep the key in its data folder (it stores SHA-256 hashes only).
     for (const f of fs.readdirSync(path.join(dir, "emulator"), { recursive: true }) as string[]) {
@@ -212,7 +235,8 @@ it("no token and no plain signed URL in checkpoints, providers, process output, 
     }
 
     // Signed URLs: never in output or errors; in the checkpoint only as encrypted secrets.
-    for (const l of logs) expect({ op: l.op, signed: l.text.includes("signature=") }).toEqual({ op: l.op, signed: false });
+    for (const l of logs)
+        expect({ op: l.op, signed: l.text.includes("signature=") }).toEqual({ op: l.op, signed: false });
     for (const v of versions) expect(v).not.toContain("signature=");
     const withUrls = decrypted.filter((cp) => JSON.stringify(cp).includes("signature="));
     expect(withUrls.length).toBeGreaterThan(0); // the URLs are there, decrypted...

@@ -45,7 +45,10 @@ export function injectionFindings(workflow: unknown): string[] {
             for (const e of expressions(value)) {
                 const direct = UNTRUSTED.find((re) => re.test(e));
                 const viaEnv = [...tainted].find((name) => new RegExp(`\\benv\\.${name}\\b`).test(e));
-                if (direct || viaEnv) findings.push(`jobs.${jobName}.${where}: \${{${e}}} interpolates untrusted input; pass it through env: and use the variable`);
+                if (direct || viaEnv)
+                    findings.push(
+                        `jobs.${jobName}.${where}: \${{${e}}} interpolates untrusted input; pass it through env: and use the variable`,
+                    );
             }
         };
         if (isObj(job.with)) for (const [k, v] of Object.entries(job.with)) check(`with.${k}`, v, jobEnv);
@@ -55,7 +58,8 @@ export function injectionFindings(workflow: unknown): string[] {
             const tainted = new Set([...jobEnv, ...taintedEnv(step.env)]);
             const label = `steps[${i}]${typeof step.name === "string" ? ` (${step.name})` : ""}`;
             check(`${label}.run`, step.run, tainted);
-            if (isObj(step.with)) for (const [k, v] of Object.entries(step.with)) check(`${label}.with.${k}`, v, tainted);
+            if (isObj(step.with))
+                for (const [k, v] of Object.entries(step.with)) check(`${label}.with.${k}`, v, tainted);
         });
     }
     return findings;

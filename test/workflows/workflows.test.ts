@@ -18,13 +18,24 @@ const VALIDATOR = path.join(ROOT, "node_modules", "@action-validator", "cli", "c
 
 function workflowFiles(): string[] {
     const dirs = [path.join(ROOT, ".github", "workflows")];
-    for (const e of fs.readdirSync(path.join(ROOT, "examples"))) dirs.push(path.join(ROOT, "examples", e, ".github", "workflows"));
-    return dirs.filter((d) => fs.existsSync(d)).flatMap((d) => fs.readdirSync(d).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(d, f)));
+    for (const e of fs.readdirSync(path.join(ROOT, "examples")))
+        dirs.push(path.join(ROOT, "examples", e, ".github", "workflows"));
+    return dirs
+        .filter((d) => fs.existsSync(d))
+        .flatMap((d) =>
+            fs
+                .readdirSync(d)
+                .filter((f) => /\.ya?ml$/.test(f))
+                .map((f) => path.join(d, f)),
+        );
 }
 
 function validate(file: string): { ok: boolean; output: string } {
     try {
-        return { ok: true, output: execFileSync(process.execPath, [VALIDATOR, file], { encoding: "utf8", stdio: "pipe" }) };
+        return {
+            ok: true,
+            output: execFileSync(process.execPath, [VALIDATOR, file], { encoding: "utf8", stdio: "pipe" }),
+        };
     } catch (e) {
         const err = e as { stdout?: string; stderr?: string };
         return { ok: false, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
@@ -34,7 +45,9 @@ function validate(file: string): { ok: boolean; output: string } {
 const files = workflowFiles();
 
 it("finds the preview-environment workflow", () => {
-    expect(files.map((f) => path.relative(ROOT, f))).toContain(path.join("examples", "preview-environment", ".github", "workflows", "preview-videos.yml"));
+    expect(files.map((f) => path.relative(ROOT, f))).toContain(
+        path.join("examples", "preview-environment", ".github", "workflows", "preview-videos.yml"),
+    );
 });
 
 describe.each(files.map((f) => [path.relative(ROOT, f), f]))("%s", (_name, file) => {
@@ -52,7 +65,10 @@ describe.each(files.map((f) => [path.relative(ROOT, f), f]))("%s", (_name, file)
 describe("the checks catch what they are for", () => {
     it("action-validator rejects a step with an unknown key", () => {
         const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "workflow-")), "bad.yml");
-        fs.writeFileSync(bad, "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n        bogus: 1\n");
+        fs.writeFileSync(
+            bad,
+            "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n        bogus: 1\n",
+        );
         const r = validate(bad);
         fs.rmSync(path.dirname(bad), { recursive: true, force: true });
         expect(r.ok).toBe(false);
