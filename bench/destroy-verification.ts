@@ -12,27 +12,10 @@ import * as path from "path";
 import { startEmulator } from "../emulator";
 import { systemClock } from "../provider/clock";
 import { createHandlers } from "../provider/handlers";
+import { pool } from "./pool";
 
 const TOKEN = "vk-benchVERIFY0123456789abcdefghijklmnopqrstuvwxyzA";
 type Requests = Record<string, Record<string, number>>;
-
-/** Runs `job` over `items` with `width` in flight; resolves with how many failed. */
-async function pool<T>(items: T[], width: number, job: (item: T) => Promise<unknown>): Promise<number> {
-    let next = 0;
-    let failures = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const item = items[next++];
-            try {
-                await job(item);
-            } catch {
-                failures++;
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: width }, worker));
-    return failures;
-}
 
 /** Each video's outputs as a state holds them after `up` (the signed file link among them), read from its status. */
 export async function withFileLinks(

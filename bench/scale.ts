@@ -30,6 +30,7 @@ import {
 } from "./polling-table";
 import { imageQueue } from "./image-queue";
 import { bigDestroy, fleet, FLEET_TARGETS, FleetRun, fleetMeets } from "./fleet";
+import { pool } from "./pool";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
@@ -68,24 +69,6 @@ async function handlersFor(url: string, clock: Clock, config: Record<string, str
     const all: Record<string, string> = { "imagine:apiToken": TOKEN, "imagine:baseUrl": url, ...config };
     await h.configure({ config: { get: (k: string) => all[k] } });
     return h;
-}
-
-/** Runs `jobs` with at most `width` in flight; resolves with how many failed. */
-async function pool<T>(items: T[], width: number, job: (item: T) => Promise<unknown>): Promise<number> {
-    let next = 0;
-    let failures = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const item = items[next++];
-            try {
-                await job(item);
-            } catch {
-                failures++;
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: width }, worker));
-    return failures;
 }
 
 /** Videos made directly on the emulator (no limit yet), finished at once. */

@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { EngineStack } from "../engine";
 import { spawnCli, type CliRun } from "../emulator/cli-process";
+import { acceleratedConfig } from "../lifecycle/stack-harness";
 import { consumerLockfile, Lockfile, Tarball } from "./lockfile";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -150,14 +151,7 @@ describe("the provider as a program installs it", () => {
             passphrase: "consumer passphrase",
             timeoutMs: 120_000,
             env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true", IMAGINE_API_TOKEN: "", IMAGINE_BASE_URL: "" },
-            config: {
-                "imagine:apiToken": { value: TOKEN, secret: true },
-                "imagine:baseUrl": { value: emulator.url },
-                "imagine:expectedMinutes": { value: "0.006" },
-                "imagine:requestsPerMinute": { value: "60000" },
-                "imagine:minPollSeconds": { value: "0.1" },
-                "imagine:maxPollSeconds": { value: "0.3" },
-            },
+            config: acceleratedConfig(TOKEN, emulator.url),
         });
         const up = await stack.up();
         expect({ ok: up.ok, errors: up.errors }).toEqual({ ok: true, errors: [] });

@@ -23,6 +23,21 @@ export interface VideoSpec {
     protect?: boolean;
 }
 
+/**
+ * The provider's stack config against an emulator that makes a 12-minute video in 0.5 s (processing 720 s
+ * at clock speed 1440): expect it then, and allow the requests.
+ */
+export function acceleratedConfig(token: string, url: string): Record<string, { value: string; secret?: boolean }> {
+    return {
+        "imagine:apiToken": { value: token, secret: true },
+        "imagine:baseUrl": { value: url },
+        "imagine:expectedMinutes": { value: "0.006" },
+        "imagine:requestsPerMinute": { value: "60000" },
+        "imagine:minPollSeconds": { value: "0.1" },
+        "imagine:maxPollSeconds": { value: "0.3" },
+    };
+}
+
 /** A stack of Video resources against its own emulator, in a temp folder. */
 export class VideoStack {
     readonly stack: EngineStack;
@@ -50,13 +65,7 @@ export class VideoStack {
             // Scenario programs are type-checked by `tsc` in the build; skip ts-node's check per run.
             env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true", IMAGINE_API_TOKEN: "", IMAGINE_BASE_URL: "" },
             config: {
-                "imagine:apiToken": { value: TOKEN, secret: true },
-                "imagine:baseUrl": { value: emulator.url },
-                // The emulator makes a 12-minute video in 0.5 s: expect it then, and allow the requests.
-                "imagine:expectedMinutes": { value: "0.006" },
-                "imagine:requestsPerMinute": { value: "60000" },
-                "imagine:minPollSeconds": { value: "0.1" },
-                "imagine:maxPollSeconds": { value: "0.3" },
+                ...acceleratedConfig(TOKEN, emulator.url),
                 "imagine:deleteTimeoutMinutes": { value: "0.5" },
                 // The ledger of accepted generations in this stack's temp folder, not in the shared fixture folder.
                 "imagine:ledgerPath": { value: path.join(dir, "ledger.jsonl") },
