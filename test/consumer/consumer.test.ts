@@ -31,6 +31,24 @@ function npmEnv(): NodeJS.ProcessEnv {
     return { ...env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
 }
 
+/**
+ * better-sqlite3 (the emulator's store) installs through its own install script, prebuild-install, which
+ * looks for a prebuilt binary before it compiles one. This machine reaches no binary host, so the test
+ * hands it the binary that the repository's `npm ci` compiled for this Node, as a local prebuild
+ * (prebuild-install's own offline mechanism, as a CI cache would): the install script runs as a user's
+ * does, without compiling SQLite a second time. Returns the variables that point npm's install at it.
+ */
+function localPrebuild(dir: string): NodeJS.ProcessEnv {
+    const moduleDir = path.join(ROOT, "node_modules", "better-sqlite3");
+    const { version } = JSON.parse(fs.readFileSync(path.join(moduleDir, "package.json"), "utf8")) as {
+        version: string;
+    };
+    const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync("tar", ["-czf", path.join(dir, name), "-C", moduleDir, "build/Release/better_sqlite3.node"]);
+    return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
+
 function pack(args: string[], destination: string): Tarball {
     const out = execFileSync(
         "npm",
@@ -82,7 +100,11 @@ beforeAll(() => {
     };
     fs.writeFileSync(path.join(program, "package.json"), JSON.stringify(manifest, null, 2));
     fs.writeFileSync(path.join(program, "package-lock.json"), JSON.stringify(lock, null, 2));
-    execFileSync("npm", ["ci", "--offline"], { cwd: program, env: npmEnv(), stdio: "pipe" });
+    execFileSync("npm", ["ci", "--offline"], {
+        cwd: program,
+        env: { ...npmEnv(), ...localPrebuild(path.join(work, "prebuilds")) },
+        stdio: "pipe",
+    });
 }, 600_000);
 
 afterAll(async () => {
