@@ -13,6 +13,7 @@ import { startEmulator } from "../emulator";
 import { systemClock } from "../provider/clock";
 import { createHandlers } from "../provider/handlers";
 import { pool } from "./pool";
+import { seedVideos } from "./seed";
 
 const TOKEN = "vk-benchVERIFY0123456789abcdefghijklmnopqrstuvwxyzA";
 type Requests = Record<string, Record<string, number>>;
@@ -46,23 +47,7 @@ async function run(n: number, mode: "off" | "file" | "status") {
         credits: 100_000,
     });
     try {
-        const ids: string[] = [];
-        await pool(
-            Array.from({ length: n }, (_, i) => i),
-            16,
-            async (i) => {
-                const form = new FormData();
-                form.append("prompt", `verify video ${i}`);
-                form.append("style", "fast-svd");
-                ids.push(
-                    (
-                        await axios.post(`${emulator.url}/v2/video/text-to-video`, form, {
-                            headers: { Authorization: `Bearer ${TOKEN}` },
-                        })
-                    ).data.id,
-                );
-            },
-        );
+        const ids = await seedVideos(emulator.url, TOKEN, n, "verify");
         const videos = await withFileLinks(emulator.url, TOKEN, ids);
         emulator.configure({ rateLimitPerMinute: 600, rateLimitBurst: 10, latencyMs: 20 });
         const h = createHandlers({ clock: systemClock, log: () => undefined, env: {} });

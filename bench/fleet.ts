@@ -11,7 +11,6 @@
  * Both run accelerated: the emulator's clockSpeed and the provider's scaledClock share one factor,
  * and the Redis budget takes its time from that clock.
  */
-import axios from "axios";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -21,6 +20,7 @@ import { Clock, scaledClock } from "../provider/clock";
 import { createHandlers, VideoHandlers } from "../provider/handlers";
 import { connectRedis, disconnect } from "../provider/redis-connection";
 import { RunningRedis, startRedisServer } from "../test/redis-server";
+import { seedVideos } from "./seed";
 
 const TOKEN = "vk-benchFLEET0123456789abcdefghijklmnopqrstuvwxyzAB";
 const LIMIT = 50;
@@ -52,26 +52,6 @@ async function withEmulator<T>(
         await emulator.stop();
         fs.rmSync(dir, { recursive: true, force: true });
     }
-}
-
-/** Finished videos made directly on the emulator before its limit is switched on. */
-async function seedVideos(emulator: RunningEmulator, n: number): Promise<string[]> {
-    const ids: string[] = [];
-    let next = 0;
-    const worker = async () => {
-        while (next < n) {
-            const i = next++;
-            const form = new FormData();
-            form.append("prompt", `fleet video ${i}`);
-            form.append("style", "fast-svd");
-            const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, {
-                headers: { Authorization: `Bearer ${TOKEN}` },
-            });
-            ids.push(r.data.id);
-        }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
-    return ids;
 }
 
 /** Delete requests answered, and those refused with 429, by the emulator so far. */
@@ -136,7 +116,7 @@ async function fleetRun(processes: number, useRedis: boolean, videos: number, sp
     if (useRedis) redis = await startRedisServer();
     try {
         return await withEmulator({ processingSeconds: 0, credits: 100_000, clockSpeed: speed }, async (emulator) => {
-            const ids = await seedVideos(emulator, videos);
+            const ids = await seedVideos(emulator.url, TOKEN, videos, "fleet");
             emulator.configure({ rateLimitPerMinute: LIMIT, rateLimitBurst: 1 });
             const r = await destroyAcross(emulator, scaledClock(speed), ids, processes, redis?.url);
             return {
@@ -170,7 +150,7 @@ export async function bigDestroy(
 ): Promise<{ videos: number; failures: number; ratio: number; share429: number; clockSpeed: number }> {
     const videos = o.small ? 50 : 1000;
     return withEmulator({ processingSeconds: 0, credits: 100_000, clockSpeed: o.speed }, async (emulator) => {
-        const ids = await seedVideos(emulator, videos);
+        const ids = await seedVideos(emulator.url, TOKEN, videos, "fleet");
         emulator.configure({ rateLimitPerMinute: LIMIT, rateLimitBurst: 1 });
         const r = await destroyAcross(emulator, scaledClock(o.speed), ids, 1, undefined);
         return {

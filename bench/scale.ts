@@ -31,6 +31,7 @@ import {
 import { imageQueue } from "./image-queue";
 import { bigDestroy, fleet, FLEET_TARGETS, FleetRun, fleetMeets } from "./fleet";
 import { pool } from "./pool";
+import { seedVideos } from "./seed";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
@@ -71,25 +72,6 @@ async function handlersFor(url: string, clock: Clock, config: Record<string, str
     return h;
 }
 
-/** Videos made directly on the emulator (no limit yet), finished at once. */
-async function seedVideos(emulator: RunningEmulator, n: number): Promise<string[]> {
-    const ids: string[] = [];
-    await pool(
-        Array.from({ length: n }, (_, i) => i),
-        16,
-        async (i) => {
-            const form = new FormData();
-            form.append("prompt", `seed video ${i}`);
-            form.append("style", "fast-svd");
-            const r = await axios.post(`${emulator.url}/v2/video/text-to-video`, form, {
-                headers: { Authorization: `Bearer ${TOKEN}` },
-            });
-            ids.push(r.data.id);
-        },
-    );
-    return ids;
-}
-
 const count = (requests: Record<string, Record<string, number>>, route: RegExp, status?: string) =>
     Object.entries(requests)
         .filter(([r]) => route.test(r))
@@ -108,7 +90,7 @@ async function destroy(providerBudget: number) {
     const allowed = 600;
     return withEmulator({ processingSeconds: 0, credits: 100_000 }, async ({ emulator }) => {
         // The outputs a state holds after `up` (file link included): deletes are verified as in a real destroy.
-        const videos = await withFileLinks(emulator.url, TOKEN, await seedVideos(emulator, n));
+        const videos = await withFileLinks(emulator.url, TOKEN, await seedVideos(emulator.url, TOKEN, n));
         emulator.configure({ rateLimitPerMinute: allowed, rateLimitBurst: allowed / 60, latencyMs: 20 });
         const before = (await emulator.stats()).requests;
         const p = await handlersFor(emulator.url, systemClock, {
@@ -139,7 +121,7 @@ async function destroy(providerBudget: number) {
 async function naiveDestroy() {
     const n = SMALL ? 20 : 200;
     return withEmulator({ processingSeconds: 0, credits: 100_000 }, async ({ emulator }) => {
-        const ids = await seedVideos(emulator, n);
+        const ids = await seedVideos(emulator.url, TOKEN, n);
         emulator.configure({ rateLimitPerMinute: 600, rateLimitBurst: 10, latencyMs: 20 });
         const start = Date.now();
         const failures = await pool(ids, 16, async (id) => {
