@@ -155,11 +155,15 @@ function buildApp(
     // (axios: application/x-www-form-urlencoded). The vendor ignores such bodies; so do we.
     app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, _body, done) => done(null, undefined));
     app.addHook("onRequest", vendorGate(ctx));
-    app.addHook("onResponse", async (request, reply) => {
-        if (request.dropped) return;
+    // Counted when the answer is decided (onSend), not when it has been written out (onResponse): a
+    // client that reads one byte and drops the stream, or a test that reads the stats as soon as its
+    // client has the status line, still sees the request counted.
+    app.addHook("onSend", async (request, reply, payload) => {
+        if (request.dropped) return payload;
         const route = request.routeOptions.url ?? "*";
         ctx.requests.record(request.method, route, reply.statusCode);
         if (ctx.switches.log) process.stderr.write(`${request.method} ${route} ${reply.statusCode}\n`);
+        return payload;
     });
     app.setErrorHandler((err: FastifyError, request, reply) => {
         const format = ctx.switches.codeFormat;

@@ -1,7 +1,11 @@
-/** GET /files/{id}/{video.mp4|thumbnail.png}?expires&signature: the presigned result files (no token). */
+/**
+ * GET /files/{id}/{video.mp4|thumbnail.png}?expires&signature: the presigned result files (no token),
+ * served as object storage serves them: `Range` honoured (206 with Content-Range, 416 when unsatisfiable).
+ */
 import fs from "node:fs";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "../context";
+import { readRange } from "../byte-range";
 import { ERRORS, sendError } from "../errors";
 import { OUTPUT_NAMES, type OutputName } from "../files";
 import { isValidId } from "../ids";
@@ -29,7 +33,17 @@ function handler(ctx: EmulatorContext) {
         } catch {
             return sendError(reply, ERRORS.notFound, "file not found", format);
         }
-        reply.header("content-length", size).type(CONTENT_TYPES[name as OutputName]);
+        reply.header("accept-ranges", "bytes").type(CONTENT_TYPES[name as OutputName]);
+        const range = readRange(request.headers.range, size);
+        if (range.kind === "unsatisfiable") {
+            return reply.code(416).header("content-range", `bytes */${size}`).send();
+        }
+        if (range.kind === "part") {
+            reply.code(206).header("content-range", `bytes ${range.start}-${range.end}/${size}`);
+            reply.header("content-length", range.end - range.start + 1);
+            return reply.send(fs.createReadStream(file, { start: range.start, end: range.end }));
+        }
+        reply.header("content-length", size);
         return reply.send(fs.createReadStream(file));
     };
 }

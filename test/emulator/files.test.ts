@@ -42,6 +42,35 @@ test("a valid signed URL serves the real bytes on disk (MP4 box and PNG magic)",
     expect(stats.bytesStored).toBe(3000 + thumb.length);
 });
 
+test("Range is honoured as object storage does: 206 with Content-Range, 416 past the end, counted at once", async () => {
+    const { id, generation } = await finishedVideo(h.emu, clock, 10);
+    const onDisk = fs.readFileSync(path.join(h.dataDir, "videos", id, "video.mp4"));
+    const first = await fetch(generation, { headers: { Range: "bytes=0-0" } });
+    expect(first.status).toBe(206);
+    expect(first.headers.get("content-range")).toBe("bytes 0-0/3000");
+    expect(first.headers.get("accept-ranges")).toBe("bytes");
+    expect(Buffer.from(await first.arrayBuffer()).equals(onDisk.subarray(0, 1))).toBe(true);
+    const middle = await fetch(generation, { headers: { Range: "bytes=100-199" } });
+    expect(middle.headers.get("content-range")).toBe("bytes 100-199/3000");
+    expect(Buffer.from(await middle.arrayBuffer()).equals(onDisk.subarray(100, 200))).toBe(true);
+    const tail = await fetch(generation, { headers: { Range: "bytes=-10" } });
+    expect(Buffer.from(await tail.arrayBuffer()).equals(onDisk.subarray(2990))).toBe(true);
+    const open = await fetch(generation, { headers: { Range: "bytes=2999-" } });
+    expect(open.headers.get("content-range")).toBe("bytes 2999-2999/3000");
+    await open.arrayBuffer();
+    const past = await fetch(generation, { headers: { Range: "bytes=3000-" } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get("content-range")).toBe("bytes */3000");
+    await past.arrayBuffer();
+    // A client that takes the status line and drops the body is counted all the same.
+    const controller = new AbortController();
+    const dropped = await fetch(generation, { signal: controller.signal });
+    expect(dropped.status).toBe(200);
+    controller.abort();
+    const counts = (await h.emu.stats()).requests["GET /files/:id/:name"];
+    expect(counts).toEqual({ "206": 4, "416": 1, "200": 1 });
+});
+
 test("missing, wrong and expired signatures -> 403 with the error body", async () => {
     const { id, generation } = await finishedVideo(h.emu, clock, 10);
     expectError(await call(`${h.emu.url}/files/${id}/video.mp4`), 403, 1105);

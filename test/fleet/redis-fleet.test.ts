@@ -15,6 +15,7 @@ import { RunningEmulator, startEmulator } from "../../emulator";
 import { budgetKeyPrefix } from "../../provider/redis-budget";
 import { countRequests } from "../provider/harness";
 import { RunningRedis, startRedisServer } from "../redis-server";
+import { until } from "../until";
 import type { WorkerJob, WorkerOutcome } from "./worker";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -97,14 +98,6 @@ async function startFleet(slices: string[][], redisUrl: string | undefined): Pro
 }
 
 const split = (ids: string[], n: number) => Array.from({ length: n }, (_, i) => ids.filter((_, j) => j % n === i));
-
-async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await ok())) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 100));
-    }
-}
 
 it("three processes on one Redis budget stay within the key's limit together; without Redis they do not", async () => {
     const ids = await seed(36);

@@ -12,6 +12,7 @@ import { AddressInfo } from "net";
 import * as path from "path";
 import { ImagineDeleteNotConfirmedError } from "../../provider/errors";
 import { countRequests, Harness, PROVIDER, startHarness, TOKEN } from "./harness";
+import { until } from "../until";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const identity = (name: string) => ({ project: "shop", stack: "pr-42", name });
@@ -152,7 +153,8 @@ describe("verification", () => {
         await p.delete(id, outs);
         const stats = await h.emulator.stats();
         expect(countRequests(stats, /^POST \/v2\/video\/delete/, "200")).toBe(2);
-        expect(fileRequests(stats, "200")).toBe(1);
+        // The first probe found the file still served (one byte of it: 206), the second found it gone.
+        expect(fileRequests(stats, "206")).toBe(1);
         expect(fileRequests(stats, "404")).toBe(1);
         expect(stats.videosStored).toBe(0);
         expect(
@@ -171,11 +173,20 @@ describe("verification", () => {
     });
 
     it("waits out a vendor that applies deletes late (deleteLagSeconds)", async () => {
-        // 720 emulated seconds at 1440x: the delete takes effect half a second after it is acknowledged.
+        // The delete takes effect 720 emulated seconds after it is acknowledged. The emulator's clock is
+        // held still until the provider has seen the file still served, then runs again: the late delete
+        // is waited out, whatever the machine's speed.
         h = await startHarness({ ...LONG_LINKS, deleteLagSeconds: 720 });
         const p = await h.handlers({ "imagine:deletionLog": "r.jsonl" });
         const { id, outs } = await p.create(text());
-        await p.delete(id, outs);
+        h.emulator.configure({ clockSpeed: 0 });
+        const deleting = p.delete(id, outs);
+        await until(
+            "the provider to find the file still served",
+            async () => fileRequests(await h.emulator.stats(), "206") >= 1,
+        );
+        h.emulator.configure({ clockSpeed: 1440 });
+        await deleting;
         expect((await h.emulator.stats()).videosStored).toBe(0);
         const [receipt] = receiptsIn(path.join(h.dataDir, "r.jsonl"));
         expect(receipt).toMatchObject({ videoId: id, verification: "file-404" });
