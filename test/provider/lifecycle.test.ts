@@ -56,7 +56,7 @@ describe("create", () => {
         expect(countRequests(await h.emulator.stats(), /image-to-video/, "200")).toBe(1);
     });
 
-    it("passes extra params through and returns at once when told not to wait", async () => {
+    it("returns at once when told not to wait, and a later update waits for the video", async () => {
         const p = await h.handlers();
         const { id, outs } = await p.create({ ...text, extraParams: { seed: "42" }, waitForCompletion: false });
         expect(outs.status).toBe("processing");

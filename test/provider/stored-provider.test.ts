@@ -12,13 +12,21 @@ import { Harness, startHarness, TOKEN } from "./harness";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** Registers a Video under Pulumi's mocks and returns the `__provider` text it sends to the engine. */
-async function serializedProvider(): Promise<string> {
+/**
+ * Registers a Video under Pulumi's mocks, in a program that has the token every way a user gives it
+ * (stack config and environment), and returns the `__provider` text and all the inputs it sends.
+ */
+async function serializedProvider(): Promise<{ text: string; inputs: string }> {
     let captured: string | undefined;
+    let allInputs = "";
+    process.env.IMAGINE_API_TOKEN = TOKEN;
+    process.env.PULUMI_CONFIG = JSON.stringify({ "imagine:apiToken": TOKEN });
+    expect(new pulumi.Config("imagine").require("apiToken")).toBe(TOKEN);
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 captured = args.inputs.__provider;
+                allInputs = JSON.stringify(args.inputs);
                 return { id: "mock-id", state: args.inputs };
             },
             call: () => ({}),
@@ -33,7 +41,9 @@ async function serializedProvider(): Promise<string> {
     const video = new imagine.Video("intro", { prompt: "A city", style: "kling-1.0-pro" });
     await new Promise<void>((resolve) => video.urn.apply(() => resolve()));
     if (!captured) throw new Error("the resource registered no __provider");
-    return captured;
+    delete process.env.IMAGINE_API_TOKEN;
+    delete process.env.PULUMI_CONFIG;
+    return { text: captured, inputs: allInputs };
 }
 
 function runHost(cwd: string, providerText: string, config: Record<string, string>): Promise<Record<string, unknown>> {
@@ -62,9 +72,10 @@ function runHost(cwd: string, providerText: string, config: Record<string, strin
 
 let h: Harness;
 let text: string;
+let registeredInputs: string;
 beforeAll(async () => {
     h = await startHarness();
-    text = await serializedProvider();
+    ({ text, inputs: registeredInputs } = await serializedProvider());
 });
 afterAll(async () => {
     await h.stop();
@@ -84,6 +95,8 @@ describe("the stored provider", () => {
         expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2048);
         expect(text).toContain('require("pulumi-imagine-video/v1")');
         expect(text).not.toContain(TOKEN);
+        expect(registeredInputs).toContain("pulumi-imagine-video/v1");
+        expect(registeredInputs).not.toContain(TOKEN);
         expect(text).not.toContain("axios");
     });
 

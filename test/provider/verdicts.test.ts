@@ -7,7 +7,7 @@
 import { createHash } from "crypto";
 import { createHandlers, VideoHandlers } from "../../provider/handlers";
 import { countRequests, createFailure, Harness, OTHER_TOKEN, PROVIDER, startHarness, TOKEN } from "./harness";
-import { FakeVendor, finished, startFakeVendor, vendorError } from "./fake-vendor";
+import { FakeVendor, finished, formField, startFakeVendor, vendorError } from "./fake-vendor";
 
 jest.setTimeout(30_000);
 
@@ -39,6 +39,33 @@ async function handlersFor(
     await h.configure({ config: { get: (k: string) => all[k] } });
     return h;
 }
+
+describe("what reaches the vendor", () => {
+    it("sends aspectRatio and every extra param as form fields of the generation request", async () => {
+        const v = await startFakeVendor((req) =>
+            req.method === "POST" ? { status: 200, body: { id: "4242", status: "processing" } } : finished("4242"),
+        );
+        try {
+            const p = await handlersFor(v.url);
+            const { outs } = await p.create({
+                ...text,
+                aspectRatio: "9:16",
+                extraParams: { seed: "42", negative_prompt: "no rain" },
+                waitForCompletion: false,
+            });
+            expect(outs.videoId).toBe("4242");
+            const [generation] = v.requests.filter((r) => r.path === "/v2/video/text-to-video");
+            expect(formField(generation.body, "prompt")).toBe(text.prompt);
+            expect(formField(generation.body, "style")).toBe(text.style);
+            expect(formField(generation.body, "aspect_ratio")).toBe("9:16");
+            expect(formField(generation.body, "seed")).toBe("42");
+            expect(formField(generation.body, "negative_prompt")).toBe("no rain");
+            expect(formField(generation.body, "image")).toBeUndefined();
+        } finally {
+            await v.stop();
+        }
+    });
+});
 
 describe("key rotation: a 404 seen with another key is no proof (emulator)", () => {
     let h: Harness;

@@ -2,10 +2,9 @@
  * Secret scan: a whole lifecycle through the engine stand-in with a canary API key, then a search for
  * the key and for signed result URLs in everything a user, a CI log or a state backend would keep:
  * every version of the checkpoint file, the serialized providers in it, the stdout and stderr of every
- * process, diagnostics, error messages, the deletion receipts (imagine:deletionLog), and the output
- * of an existing lifecycle test file run by jest with the canary as its key.
+ * process, diagnostics, error messages (a wrong key, an echoing proxy page, failed videos) and the
+ * deletion receipts (imagine:deletionLog).
  */
-import { spawn } from "child_process";
 import { createHash, randomInt } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
@@ -24,36 +23,12 @@ const CANARY = `vk-CANARY${letters(32)}`;
 const WRONG = `vk-WRONGCANARY${letters(28)}`;
 /** Another valid key of the same emulator (key rotation): it cannot see the canary's videos. */
 const OTHER = `vk-OTHERCANARY${letters(28)}`;
-const CHILD_CANARY = `vk-CANARYCHILD${letters(28)}`;
 const ROOT = path.resolve(__dirname, "..", "..");
 const PNG = Buffer.from(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
         "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082",
     "hex",
 );
-
-/** Runs an existing lifecycle test file in a child jest with the canary key; resolves with all its output. */
-function runLifecycleTestFile(file: string, token: string): Promise<{ code: number | null; output: string }> {
-    return new Promise((resolve) => {
-        const child = spawn(
-            process.execPath,
-            [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), file, "--verbose", "--ci"],
-            {
-                cwd: ROOT,
-                env: { ...process.env, IMAGINE_TEST_TOKEN: token, FORCE_COLOR: "0" },
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
-        let output = "";
-        child.stdout.on("data", (c) => (output += c));
-        child.stderr.on("data", (c) => (output += c));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 400_000);
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code, output });
-        });
-    });
-}
 
 /** Paths of strings containing `needle` that are not inside a secret (in a decrypted checkpoint). */
 function plainOccurrences(v: unknown, needle: string, at = "$", inSecret = false, out: string[] = []): string[] {
@@ -71,13 +46,10 @@ function plainOccurrences(v: unknown, needle: string, at = "$", inSecret = false
 let dir: string;
 let s: VideoStack;
 let stopEmulator: () => Promise<void>;
-let child: Promise<{ code: number | null; output: string }>;
 /** A proxy error page that echoes the request, Authorization header included (502). */
 let echo: http.Server;
 
 beforeAll(async () => {
-    // Start the child jest first: it runs while this file's own lifecycle runs.
-    child = runLifecycleTestFile("test/lifecycle/failures-and-cleanup.test.ts", CHILD_CANARY);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-secrets-"));
     const emulator = await startEmulator({
         dataDir: path.join(dir, "emulator"),
@@ -100,23 +72,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
     echo?.close();
-    await child?.catch(() => undefined);
     await stopEmulator?.();
     fs.rmSync(dir, { recursive: true, force: true });
-});
-
-it("the stack-harness takes its key from IMAGINE_TEST_TOKEN (so the child run below really uses the canary)", () => {
-    const saved = process.env.IMAGINE_TEST_TOKEN;
-    process.env.IMAGINE_TEST_TOKEN = CHILD_CANARY;
-    try {
-        jest.isolateModules(() => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            expect(require("../lifecycle/stack-harness").TOKEN).toBe(CHILD_CANARY);
-        });
-    } finally {
-        if (saved === undefined) delete process.env.IMAGINE_TEST_TOKEN;
-        else process.env.IMAGINE_TEST_TOKEN = saved;
-    }
 });
 
 it("no token and no plain signed URL in checkpoints, providers, process output, diagnostics, errors or receipts", async () => {
@@ -241,13 +198,4 @@ it("no token and no plain signed URL in checkpoints, providers, process output, 
     const withUrls = decrypted.filter((cp) => JSON.stringify(cp).includes("signature="));
     expect(withUrls.length).toBeGreaterThan(0); // the URLs are there, decrypted...
     for (const cp of decrypted) expect(plainOccurrences(cp, "signature=")).toEqual([]); // ...and only inside secrets
-});
-
-it("the jest output of an existing lifecycle test file run with a canary key has neither the key nor a signed URL", async () => {
-    const { code, output } = await child;
-    expect(output).toContain("failures-and-cleanup.test.ts");
-    expect(output).toMatch(/Tests:\s+\d+ passed/);
-    expect(code).toBe(0);
-    expect(output).not.toContain(CHILD_CANARY);
-    expect(output).not.toContain("signature=");
 });
