@@ -16,8 +16,14 @@ export interface Item {
     dependsOn?: string[];
     protect?: boolean;
     retain?: boolean;
-    /** The fixture's delete waits this long, logging `+name`/`-name` to inflight.log around the wait. */
-    deleteDelayMs?: number;
+    /** The fixture's create waits (60 s at most) for a file `release-<name>` that the tests never write. */
+    holdCreate?: boolean;
+    /**
+     * The fixture's delete logs `+name`/`-name` to inflight.log around a wait until this many deletes of
+     * its group (`deleteGroup` in all) are in flight at once, or fewer when fewer are left (30 s at most).
+     */
+    deleteTogether?: number;
+    deleteGroup?: number;
 }
 
 export interface FilesStack {
@@ -45,6 +51,8 @@ export function filesStack(
         stackName: "test",
         statePath,
         passphrase: "correct horse battery staple",
+        // The fixture's type-checking is not under test here (test/lifecycle/examples.test.ts type-checks).
+        env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
         timeoutMs: extra.timeoutMs ?? 60000,
         parallel: extra.parallel,
         config: {

@@ -1,6 +1,7 @@
 // Resource options and ordering in the engine stand-in: protect, retainOnDelete, destroy order,
 // timeouts, the checkpoint's passphrase.
 import * as fs from "fs";
+import { until } from "../until";
 import { filesStack, expectOk, maxDeletesInFlight, ops } from "./helpers";
 import { EngineStack } from "./index";
 
@@ -82,11 +83,12 @@ describe("engine stand-in: options and ordering", () => {
 
     test("independent deletes are in flight at once, as the CLI's unbounded --parallel; dependents still go first", async () => {
         const items = [
-            { name: "base", content: "b", deleteDelayMs: 400 },
+            { name: "base", content: "b" },
             ...[1, 2, 3, 4, 5].map((i) => ({
                 name: `leaf${i}`,
                 content: `${i}`,
-                deleteDelayMs: 400,
+                deleteTogether: 5,
+                deleteGroup: 5,
                 dependsOn: ["base"],
             })),
         ];
@@ -105,7 +107,8 @@ describe("engine stand-in: options and ordering", () => {
     test("parallel caps the deletes in flight, like --parallel N", async () => {
         const s = track(
             filesStack(
-                [1, 2, 3, 4, 5].map((i) => ({ name: `v${i}`, content: `${i}`, deleteDelayMs: 300 })),
+                // Each waits for a second one in flight: a cap of 2 shows as 2 (never more), no cap as more.
+                [1, 2, 3, 4, 5].map((i) => ({ name: `v${i}`, content: `${i}`, deleteTogether: 2, deleteGroup: 5 })),
                 { parallel: 2 },
             ),
         );
@@ -116,16 +119,16 @@ describe("engine stand-in: options and ordering", () => {
     });
 
     test("the operation timeout stops every process it started and reports it", async () => {
-        const s = track(filesStack([{ name: "slow", content: "x" }], { timeoutMs: 800 }));
+        // The create never ends by itself, so the operation's own timeout is what stops it.
+        const s = track(filesStack([{ name: "slow", content: "x", holdCreate: true }], { timeoutMs: 3000 }));
         const t = Date.now();
         const pending = s.stack.up();
-        await new Promise((r) => setTimeout(r, 400));
-        const during = childPids();
-        expect(during.length).toBeGreaterThan(0); // the program host is running
+        let during: number[] = [];
+        await until("the program host to run", () => (during = childPids()).length > 0, 3000, 10);
         const r = await pending;
         expect(r.ok).toBe(false);
-        expect(r.errors).toContainEqual("operation up timed out after 800 ms");
-        expect(Date.now() - t).toBeLessThan(5000);
+        expect(r.errors).toContainEqual("operation up timed out after 3000 ms");
+        expect(Date.now() - t).toBeLessThan(20_000);
         expect(childPids()).toEqual([]);
         expect(during.every((pid) => !fs.existsSync(`/proc/${pid}`))).toBe(true);
     });

@@ -43,7 +43,9 @@ async function handlersFor(
 describe("what reaches the vendor", () => {
     it("sends aspectRatio and every extra param as form fields of the generation request", async () => {
         const v = await startFakeVendor((req) =>
-            req.method === "POST" ? { status: 200, body: { id: "4242", status: "processing" } } : finished("4242"),
+            req.method === "POST"
+                ? { status: 200, body: { id: "4242", status: "processing" } }
+                : { status: 200, body: finished("4242") },
         );
         try {
             const p = await handlersFor(v.url);
