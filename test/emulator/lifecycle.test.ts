@@ -1,5 +1,6 @@
 /** Processing time, clock speed, failures, both status shapes, code format, and persistence across a clean restart. */
 import { call, createVideo, expectError, FakeClock, start, status, tempDir, textToVideo } from "./helpers";
+import { until } from "../until";
 
 describe("processing time and clock speed", () => {
     test("processing until created + processingSeconds (emulated), then finished with URLs", async () => {
@@ -31,18 +32,20 @@ describe("processing time and clock speed", () => {
     test("clockSpeed 720 with the default 720 s makes a generation take about one real second", async () => {
         const h = await start({ clockSpeed: 720 });
         try {
+            // Bounds that hold whatever the machine's speed: never finished within 0.9 real seconds of the
+            // request (emulated time runs from the moment the vendor accepted it), always finished once
+            // 1.1 real seconds have passed since the answer (792 emulated seconds > 720).
             const started = Date.now();
             const id = await createVideo(h.emu);
-            expect((await status(h.emu, id)).json.video.status).toBe("processing");
-            let state = "processing";
-            while (state === "processing" && Date.now() - started < 6000) {
-                await new Promise((r) => setTimeout(r, 50));
-                state = (await status(h.emu, id)).json.video.status;
-            }
-            const took = Date.now() - started;
-            expect(state).toBe("finished");
-            expect(took).toBeGreaterThanOrEqual(900);
-            expect(took).toBeLessThan(4500);
+            const accepted = Date.now();
+            let first: number | undefined;
+            await until("the video to finish", async () => {
+                const finished = (await status(h.emu, id)).json.video.status === "finished";
+                if (finished) first ??= Date.now();
+                return finished || Date.now() - accepted > 1100;
+            });
+            if (first !== undefined) expect(first - started).toBeGreaterThanOrEqual(900);
+            expect((await status(h.emu, id)).json.video.status).toBe("finished");
         } finally {
             await h.stop();
         }

@@ -5,6 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { Clock } from "../../provider/clock";
+import { until } from "../until";
 import { countRequests, Harness, PROVIDER, startHarness } from "./harness";
 
 jest.setTimeout(30_000);
@@ -55,8 +57,21 @@ it("a file that grew past the limit or stopped being an image is refused before 
 it("the image is read when its request is sent, not while it waits for the budget", async () => {
     fs.writeFileSync(path.join(h.dataDir, "a.png"), png(4));
     fs.writeFileSync(path.join(h.dataDir, "b.png"), png(5));
-    // 30 requests a minute: the first create goes at once, the second waits about two seconds.
-    const p = await h.handlers({ "imagine:requestsPerMinute": "30" });
+    // A clock whose sleeps last until the test lets them go: the second create is held in the budget
+    // (30 requests a minute: the first goes at once, the second must wait) for as long as the test needs.
+    const held: (() => void)[] = [];
+    let holding = true;
+    let offset = 0;
+    const clock: Clock = {
+        now: () => Date.now() + offset,
+        sleep: (ms) =>
+            new Promise<void>((resolve) => {
+                const wake = () => ((offset += ms), resolve());
+                if (holding) held.push(wake);
+                else wake();
+            }),
+    };
+    const p = await h.handlers({ "imagine:requestsPerMinute": "30" }, { clock });
     const a = (await p.check({}, args("a.png"))).inputs;
     const b = (await p.check({}, args("b.png"))).inputs;
     const first = p.create({ ...a, waitForCompletion: false });
@@ -65,8 +80,11 @@ it("the image is read when its request is sent, not while it waits for the budge
         (e: Error) => e,
     );
     await first;
-    // The second is still queued: change its file now.
+    await until("the second create to wait for the budget", () => held.length > 0);
+    // The second is still queued: change its file now, then let it go.
     fs.writeFileSync(path.join(h.dataDir, "b.png"), png(6));
+    holding = false;
+    held.forEach((wake) => wake());
     const err = await second;
     expect(err?.name).toBe("ImagineImageChangedError");
     expect(countRequests(await h.emulator.stats(), /image-to-video/, "200")).toBe(1);
