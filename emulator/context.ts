@@ -22,6 +22,8 @@ export interface EmulatorContext {
     lifecycle: Lifecycle;
     /** accepted deletes: applied at once, dropped or delayed (dropFirstDelete, deleteLagSeconds) */
     deletions: Deletions;
+    /** The dice of faults and generation failures (seeded by the `seed` switch). */
+    random: () => number;
     /** Timers of requests held by the hang fault; stop() clears them. */
     hangTimers: Set<NodeJS.Timeout>;
     /** http://127.0.0.1:PORT once listening. */

@@ -12,7 +12,7 @@ export type FaultKind = "429" | "500" | "503" | "reset" | "hang";
  * Picks at most one fault for this request with a single roll, so each kind happens with exactly its
  * own probability (as long as they add up to at most 1; past that, the kinds listed last get the rest).
  */
-export function rollFault(ctx: EmulatorContext, random: () => number = Math.random): FaultKind | undefined {
+export function rollFault(ctx: EmulatorContext, random: () => number = ctx.random): FaultKind | undefined {
     const s = ctx.switches;
     const table: [FaultKind, number][] = [
         ["reset", s.faultReset],

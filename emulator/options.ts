@@ -35,6 +35,7 @@ export interface Switches {
     maxUploadBytes: number;
     outputBytes: number;
     urlTtlSeconds: number;
+    seed: number;
     log: boolean;
 }
 
@@ -76,6 +77,7 @@ export const DEFAULT_SWITCHES: Readonly<Switches> = Object.freeze({
     maxUploadBytes: 10 * 1024 * 1024,
     outputBytes: 4096,
     urlTtlSeconds: 3600,
+    seed: 0,
     log: false,
 } as Switches);
 
@@ -149,6 +151,12 @@ export const SWITCH_SPECS: Readonly<Record<keyof Switches, SwitchSpec>> = {
     },
     outputBytes: { kind: "number", min: 64, integer: true, help: "size in bytes of each generated video file" },
     urlTtlSeconds: { kind: "number", min: 1, help: "emulated seconds a signed file URL stays valid" },
+    seed: {
+        kind: "number",
+        min: 0,
+        integer: true,
+        help: "seed of the faults' and failures' dice, so a run draws the same sequence (0 = unseeded)",
+    },
     log: { kind: "boolean", help: "log method, route and status of each request to stderr" },
 };
 

@@ -13,6 +13,7 @@ import { VideoFiles } from "./files";
 import { Lifecycle } from "./lifecycle";
 import { resolveSwitches, SWITCH_NAMES, validateSwitches, type Switches } from "./options";
 import { RateLimiter } from "./rate-limit";
+import { randomSource } from "./random";
 import { RequestStats, type RouteCounts } from "./request-stats";
 import { registerAdmin } from "./routes/admin";
 import { registerDelete } from "./routes/delete";
@@ -99,6 +100,7 @@ function buildContext(options: EmulatorOptions): EmulatorContext {
             requests: new RequestStats(),
             lifecycle: new Lifecycle(store, files, clock, () => ctx.switches.outputBytes),
             deletions: new Deletions(store, files, clock),
+            random: randomSource(switches.seed),
             hangTimers: new Set(),
             baseUrl: "",
         };
@@ -115,6 +117,7 @@ function configureFn(ctx: EmulatorContext) {
         if (clean.clockSpeed !== undefined && clean.clockSpeed !== ctx.clock.speed)
             ctx.clock.setSpeed(clean.clockSpeed);
         if (clean.rateLimitPerMinute !== undefined || clean.rateLimitBurst !== undefined) ctx.rateLimiter.reset();
+        if (clean.seed !== undefined) ctx.random = randomSource(clean.seed);
         Object.assign(ctx.switches, clean);
         ctx.lifecycle.poke();
         return ctx.switches;

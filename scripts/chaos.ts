@@ -48,6 +48,8 @@ const KILL_DESTROY_MS = Number(arg("kill-destroy-ms", "10000"));
 /** How many ups get a kill -9 of the provider process (after acceptance: see watchProvider). */
 const PROVIDER_KILL_ATTEMPTS = Number(arg("provider-kills", "2"));
 const OP_TIMEOUT_MS = Number(arg("op-timeout-ms", String(Math.max(120_000, K * 3000))));
+/** Seed of the emulator's faults and failures: printed, so a run can be drawn again (`--seed N`). */
+const SEED = Number(arg("seed", String(1 + crypto.randomInt(2 ** 31 - 1))));
 if (!Number.isInteger(K) || K < 3) {
     process.stderr.write("chaos: --videos must be an integer >= 3\n");
     process.exit(2);
@@ -60,6 +62,8 @@ const CHAOS_SWITCHES = [
     ...BASE_SWITCHES,
     "--failure-rate",
     String(FAILURE_RATE),
+    "--seed",
+    String(SEED),
     "--fault-429",
     String(FAULTS.fault429),
     "--fault-500",
@@ -253,7 +257,7 @@ interface Attempt {
 // ---- the run -----------------------------------------------------------------------------------
 async function main(): Promise<number> {
     say(
-        `chaos run: ${K} videos, faults on every route (429 ${FAULTS.fault429 * 100}%, 500 ${FAULTS.fault500 * 100}%, 503 ${FAULTS.fault503 * 100}%, reset ${FAULTS.faultReset * 100}%, hang ${FAULTS.faultHang * 100}% for ${FAULTS.hangSeconds} s > client timeout ${PROVIDER_CONFIG["imagine:requestTimeoutSeconds"]} s), generation failures ${FAILURE_RATE * 100}%, kill -9 of the emulator during up and destroy, kill -9 of the provider during up (${PROVIDER_KILL_ATTEMPTS} times) after acceptance`,
+        `chaos run: ${K} videos, seed ${SEED} (--seed ${SEED} draws these faults again), faults on every route (429 ${FAULTS.fault429 * 100}%, 500 ${FAULTS.fault500 * 100}%, 503 ${FAULTS.fault503 * 100}%, reset ${FAULTS.faultReset * 100}%, hang ${FAULTS.faultHang * 100}% for ${FAULTS.hangSeconds} s > client timeout ${PROVIDER_CONFIG["imagine:requestTimeoutSeconds"]} s), generation failures ${FAILURE_RATE * 100}%, kill -9 of the emulator during up and destroy, kill -9 of the provider during up (${PROVIDER_KILL_ATTEMPTS} times) after acceptance`,
     );
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-chaos-"));
     const dataDir = path.join(tmp, "emulator");
@@ -272,7 +276,7 @@ async function main(): Promise<number> {
     const nText = K - nAdopted - nImage;
     const adoptedIds: string[] = [];
     for (let i = 0; i < nAdopted; i++) adoptedIds.push(await createOutside(emu.url, `made outside Pulumi #${i}`));
-    await emu.configure({ ...FAULTS, failureRate: FAILURE_RATE });
+    await emu.configure({ ...FAULTS, failureRate: FAILURE_RATE, seed: SEED });
     const specs = [
         ...Array.from({ length: nText }, (_, i) => ({
             name: `text-${i}`,
@@ -381,13 +385,14 @@ async function main(): Promise<number> {
         }
         return { finals, accepted };
     };
-    async function watchProvider(kind: "up" | "destroy"): Promise<{ stop: () => Promise<void> }> {
-        if (kind !== "up" || providerKills >= PROVIDER_KILL_ATTEMPTS || killsDuring.up === 0)
+    async function watchProvider(kind: "up" | "destroy", replacing = 0): Promise<{ stop: () => Promise<void> }> {
+        if (kind !== "up" || providerKills >= PROVIDER_KILL_ATTEMPTS || (killsDuring.up === 0 && replacing === 0))
             return { stop: async () => undefined };
         const before = generationAnswers(await emu!.stats());
         const inState = stateVideos().filter((r) => !String(r.urn).includes("::adopted-"));
-        // Generation requests this up will make: videos not in state, and failed ones (replaced).
-        const expected = nText + nImage - inState.length + inState.filter((r) => r.outputs?.status === "failed").length;
+        // Generation requests this up will make: videos not in state, failed ones and replaced ones.
+        const expected =
+            nText + nImage - inState.length + inState.filter((r) => r.outputs?.status === "failed").length + replacing;
         let started = 0;
         let adopted = 0;
         onProviderLine = (line) => {
@@ -429,16 +434,24 @@ async function main(): Promise<number> {
     const attempts: Attempt[] = [];
     const allErrors: { kind: string; attempt: number; message: string }[] = [];
     const rawTexts: string[] = [];
-    async function run(kind: "up" | "destroy", target: number, afterMs: number): Promise<boolean> {
+    async function run(
+        kind: "up" | "destroy",
+        target: number,
+        afterMs: number,
+        replace: string[] = [],
+    ): Promise<boolean> {
         for (let n = 1; n <= MAX_ATTEMPTS; n++) {
             const w = watch(kind, target, afterMs);
-            const pw = await watchProvider(kind);
+            const pw = await watchProvider(kind, n === 1 ? replace.length : 0);
             const killsBefore = killsDuring[kind];
             const providerKillsBefore = providerKills;
             const t0 = Date.now();
             let r: OperationResult;
             try {
-                r = kind === "up" ? await stack.up() : await stack.destroy();
+                r =
+                    kind === "up"
+                        ? await stack.up(n === 1 && replace.length > 0 ? { replace } : {})
+                        : await stack.destroy();
             } finally {
                 await pw.stop();
                 await w.stop();
@@ -486,7 +499,18 @@ async function main(): Promise<number> {
     }
 
     // ---- up until it converges ----
-    const upOk = await run("up", Math.ceil((nText + nImage) * KILL_UP_SHARE), KILL_UP_MS);
+    let upOk = await run("up", Math.ceil((nText + nImage) * KILL_UP_SHARE), KILL_UP_MS);
+    if (upOk && providerKills === 0 && PROVIDER_KILL_ATTEMPTS > 0) {
+        // The up converged in the attempt of the emulator's kill, so no later attempt had the provider
+        // kill: replace two text videos (new generations, accepted while the provider is killed), then
+        // converge again. The kill is certain either way.
+        const replace = stateVideos()
+            .filter((r) => String(r.urn).includes("::text-"))
+            .slice(0, 2)
+            .map((r) => String(r.urn));
+        say(`${clock()} up converged before a provider kill: replacing ${replace.length} videos to kill it during`);
+        upOk = await run("up", Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, replace);
+    }
     const upAttempts = attempts.filter((a) => a.kind === "up").length;
 
     // ---- nothing lost: every video the vendor holds is in state, every state id exists ----
@@ -595,7 +619,7 @@ async function main(): Promise<number> {
             instruction: d.instruction,
         })),
         requestsByRouteAndStatus: emu.totals(),
-        settings: { faults: FAULTS, failureRate: FAILURE_RATE, provider: PROVIDER_CONFIG, downMs: DOWN_MS },
+        settings: { seed: SEED, faults: FAULTS, failureRate: FAILURE_RATE, provider: PROVIDER_CONFIG, downMs: DOWN_MS },
         notes: [
             "createdOnVendor is exact: the emulator's own store (SQLite, survives kill -9) counts every generation; adopted videos are not counted in it",
             "createdOnVendorCountedFromStats sums the 200 answers of the generation routes over the emulator's lifetimes, read just before each kill -9; a kill loses the requests answered between that read and the kill, so it can be lower",

@@ -23,7 +23,6 @@ it("npm run chaos -- --videos 10: converges through faults and kill -9, loses no
     const token = `vk-chaosCANARY${crypto.randomBytes(10).toString("hex")}`;
     const marker = crypto.randomBytes(6).toString("hex");
     try {
-        const started = Date.now();
         const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
             const p = spawn(
                 process.execPath,
@@ -51,11 +50,11 @@ it("npm run chaos -- --videos 10: converges through faults and kill -9, loses no
             p.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
             p.on("close", (code) => resolve({ code, output }));
         });
-        const seconds = (Date.now() - started) / 1000;
         if (run.code !== 0) throw new Error(`chaos run exited ${run.code}:\n${run.output}`);
-        expect(seconds).toBeLessThan(150);
 
         const r = JSON.parse(fs.readFileSync(out, "utf8"));
+        // The faults' seed is printed and recorded, so a failing run can be drawn again.
+        expect(run.output).toContain(`seed ${r.settings.seed} (--seed ${r.settings.seed} draws these faults again)`);
         expect(r.ok).toBe(true);
         expect(r.videos).toBe(10);
         expect(r.recordedInState).toBe(10);

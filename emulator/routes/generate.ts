@@ -13,7 +13,7 @@ export const RANDOM_FAILURE = "generation failed: the model could not render thi
 function outcomeFor(ctx: EmulatorContext, prompt: string): Pick<NewVideo, "outcome" | "failMessage"> {
     const marker = ctx.switches.failPromptContains;
     if (marker !== "" && prompt.includes(marker)) return { outcome: "failed", failMessage: CONTENT_REJECTED };
-    if (ctx.switches.failureRate > 0 && Math.random() < ctx.switches.failureRate)
+    if (ctx.switches.failureRate > 0 && ctx.random() < ctx.switches.failureRate)
         return { outcome: "failed", failMessage: RANDOM_FAILURE };
     return { outcome: "finished", failMessage: null };
 }

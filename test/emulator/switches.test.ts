@@ -194,6 +194,20 @@ describe("faults", () => {
         h = await start({ now: clock.now }); // for afterEach
     });
 
+    test("seed: the same seed draws the same faults again; another seed, others", async () => {
+        const draw = async (seed: number) => {
+            h.emu.configure({ fault500: 0.5, seed });
+            const seen: number[] = [];
+            for (let i = 0; i < 24; i++) seen.push((await status(h.emu, "x")).status);
+            return seen.join(",");
+        };
+        const first = await draw(7);
+        expect(first).toMatch(/500/);
+        expect(first).toMatch(/404/);
+        expect(await draw(7)).toBe(first);
+        expect(await draw(8)).not.toBe(first);
+    });
+
     test("fault probabilities add up: 0.5 + 0.5 gives only injected answers, both kinds", async () => {
         h.emu.configure({ fault500: 0.5, fault503: 0.5 });
         const seen = new Set<number>();
