@@ -448,10 +448,7 @@ async function main(): Promise<number> {
             const t0 = Date.now();
             let r: OperationResult;
             try {
-                r =
-                    kind === "up"
-                        ? await stack.up(n === 1 && replace.length > 0 ? { replace } : {})
-                        : await stack.destroy();
+                r = kind === "up" ? await stack.up(replace.length > 0 ? { replace } : {}) : await stack.destroy();
             } finally {
                 await pw.stop();
                 await w.stop();
@@ -502,8 +499,8 @@ async function main(): Promise<number> {
     let upOk = await run("up", Math.ceil((nText + nImage) * KILL_UP_SHARE), KILL_UP_MS);
     if (upOk && providerKills === 0 && PROVIDER_KILL_ATTEMPTS > 0) {
         // The up converged in the attempt of the emulator's kill, so no later attempt had the provider
-        // kill: replace two text videos (new generations, accepted while the provider is killed), then
-        // converge again. The kill is certain either way.
+        // kill: replace two text videos (new generations, accepted while the provider is killed), and run
+        // the same command again until it converges, as an operator would. The kill is certain either way.
         const replace = stateVideos()
             .filter((r) => String(r.urn).includes("::text-"))
             .slice(0, 2)
