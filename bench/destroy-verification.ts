@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startEmulator } from "../emulator";
-import { systemClock } from "../provider/clock";
-import { createHandlers } from "../provider/handlers";
+import { systemClock } from "../provider/core/clock";
+import { createHandlers } from "../provider/methods/handlers";
 import { pool } from "./pool";
 import { seedVideos } from "./seed";
 

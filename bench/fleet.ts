@@ -16,9 +16,9 @@ import * as os from "os";
 import * as path from "path";
 import type Redis from "ioredis";
 import { EmulatorOptions, RunningEmulator, startEmulator } from "../emulator";
-import { Clock, scaledClock } from "../provider/clock";
-import { createHandlers, VideoHandlers } from "../provider/handlers";
-import { connectRedis, disconnect } from "../provider/redis-connection";
+import { Clock, scaledClock } from "../provider/core/clock";
+import { createHandlers, VideoHandlers } from "../provider/methods/handlers";
+import { connectRedis, disconnect } from "../provider/budget/redis-connection";
 import { RunningRedis, startRedisServer } from "../test/redis-server";
 import { seedVideos } from "./seed";
 

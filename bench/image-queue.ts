@@ -17,7 +17,7 @@ const TOKEN = "vk-benchIMAGEQUEUE0123456789abcdefghijklmnopqrstuv";
 
 /** The child: configure the provider, check then create every video at once, print figures as JSON. */
 const CHILD = `
-const { createHandlers } = require(${JSON.stringify(path.join(ROOT, "dist", "provider", "handlers.js"))});
+const { createHandlers } = require(${JSON.stringify(path.join(ROOT, "dist", "provider", "methods", "handlers.js"))});
 const fs = require("fs");
 const [url, file, n, rpm, token] = process.argv.slice(1);
 const peakMiB = () => Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"))[1]) / 1024;

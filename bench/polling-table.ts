@@ -11,8 +11,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { RunningEmulator, startEmulator } from "../emulator";
-import { scaledClock } from "../provider/clock";
-import { createHandlers, VideoHandlers } from "../provider/handlers";
+import { scaledClock } from "../provider/core/clock";
+import { createHandlers, VideoHandlers } from "../provider/methods/handlers";
 
 const TOKEN = "vk-benchPOLLING0123456789abcdefghijklmnopqrstuvwxyz";
 

@@ -16,8 +16,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { EmulatorOptions, RunningEmulator, startEmulator } from "imagine-api-emulator";
-import { Clock, scaledClock, systemClock } from "../provider/clock";
-import { createHandlers, VideoHandlers } from "../provider/handlers";
+import { Clock, scaledClock, systemClock } from "../provider/core/clock";
+import { createHandlers, VideoHandlers } from "../provider/methods/handlers";
 import { startVideoStack, VIDEO_TYPE } from "../test/lifecycle/stack-harness";
 import { destroyVerification, withFileLinks } from "./destroy-verification";
 import {

@@ -4,7 +4,7 @@
  * stack calls through here for as long as its state lives, so this path and these method
  * signatures must never change; an incompatible contract would be added as `v2` beside it.
  */
-import { createHandlers } from "./handlers";
+import { createHandlers } from "./methods/handlers";
 
 // createHandlers returns closures that never use `this`, so handing them out one by one is safe.
 /* eslint-disable @typescript-eslint/unbound-method */

@@ -5,10 +5,10 @@
  */
 import Redis from "ioredis";
 import * as net from "net";
-import { systemClock } from "../../provider/clock";
-import { FleetWaits, WAITS_LEASE_MS } from "../../provider/fleet-waits";
-import { RedisBucket } from "../../provider/redis-budget";
-import { closeSharedRedis, connectRedis, disconnect } from "../../provider/redis-connection";
+import { systemClock } from "../../provider/core/clock";
+import { FleetWaits, WAITS_LEASE_MS } from "../../provider/budget/fleet-waits";
+import { RedisBucket } from "../../provider/budget/redis-budget";
+import { closeSharedRedis, connectRedis, disconnect } from "../../provider/budget/redis-connection";
 import { Harness, PROVIDER, startHarness, TOKEN } from "../provider/harness";
 import { RunningRedis, startRedisServer } from "../redis-server";
 

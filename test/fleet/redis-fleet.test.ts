@@ -12,7 +12,7 @@ import * as path from "path";
 import * as readline from "readline";
 import Redis from "ioredis";
 import { RunningEmulator, startEmulator } from "../../emulator";
-import { budgetKeyPrefix } from "../../provider/redis-budget";
+import { budgetKeyPrefix } from "../../provider/budget/redis-budget";
 import { countRequests } from "../provider/harness";
 import { RunningRedis, startRedisServer } from "../redis-server";
 import { until } from "../until";

@@ -5,8 +5,8 @@
  * line with its outcome and every line it logged, then exits.
  */
 import * as readline from "readline";
-import { createHandlers } from "../../provider/handlers";
-import { closeSharedRedis } from "../../provider/redis-connection";
+import { createHandlers } from "../../provider/methods/handlers";
+import { closeSharedRedis } from "../../provider/budget/redis-connection";
 
 export interface WorkerJob {
     baseUrl: string;

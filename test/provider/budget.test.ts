@@ -1,5 +1,5 @@
 /** RequestBudget on an injected clock: pacing, burst, priorities, and slowing down after a 429. */
-import { CALM_MS, PACING, Priority, RECOVERY_MS, RequestBudget, SharedBucket } from "../../provider/budget";
+import { CALM_MS, PACING, Priority, RECOVERY_MS, RequestBudget, SharedBucket } from "../../provider/budget/budget";
 import { FakeClock } from "./fake-clock";
 
 describe("RequestBudget", () => {

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkInputs, UNKNOWN } from "../../provider/inputs";
+import { checkInputs, UNKNOWN } from "../../provider/inputs/inputs";
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 let dir: string;

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
-import { ImagineDeleteNotConfirmedError } from "../../provider/errors";
+import { ImagineDeleteNotConfirmedError } from "../../provider/core/errors";
 import { countRequests, Harness, PROVIDER, startHarness, TOKEN } from "./harness";
 import { until } from "../until";
 
@@ -300,7 +300,7 @@ describe("receipts", () => {
         h = await startHarness();
         const file = path.join(h.dataDir, "shared.jsonl");
         const script = `
-            const { appendReceipt } = require(${JSON.stringify(path.join(ROOT, "dist", "provider", "deletion-log.js"))});
+            const { appendReceipt } = require(${JSON.stringify(path.join(ROOT, "dist", "provider", "deletion", "deletion-log.js"))});
             const w = process.argv[1];
             for (let i = 0; i < 300; i++) {
                 appendReceipt(${JSON.stringify(file)}, "/", { videoId: w + "-" + i, project: "p", stack: "s", name: "n".repeat(3000),

@@ -1,6 +1,6 @@
 /** `diff`: which changes replace, which update in place, and which are no change. */
-import { diffVideo } from "../../provider/diff";
-import { UNKNOWN } from "../../provider/inputs";
+import { diffVideo } from "../../provider/methods/diff";
+import { UNKNOWN } from "../../provider/inputs/inputs";
 
 const olds = {
     prompt: "p",

@@ -1,5 +1,5 @@
 /** A Clock for tests: sleeps return at once, advance time, and are recorded. */
-import { Clock } from "../../provider/clock";
+import { Clock } from "../../provider/core/clock";
 
 /** A clock whose sleeps return at once but advance its time, recording every pause. */
 export class FakeClock implements Clock {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startEmulator, RunningEmulator, EmulatorOptions } from "imagine-api-emulator";
-import { createHandlers, HandlerDependencies, VideoHandlers } from "../../provider/handlers";
+import { createHandlers, HandlerDependencies, VideoHandlers } from "../../provider/methods/handlers";
 
 export const TOKEN = "vk-canaryTOKEN0123456789abcdefghijklmnopqrstuvwxyzAB";
 export const OTHER_TOKEN = "vk-otherKEY9876543210zyxwvutsrqponmlkjihgfedcbaZYX";

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Clock } from "../../provider/clock";
+import { Clock } from "../../provider/core/clock";
 import { until } from "../until";
 import { countRequests, Harness, PROVIDER, startHarness } from "./harness";
 

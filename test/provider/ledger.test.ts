@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { accountOf, definingDigest, Ledger, LedgerEntry, LedgerKey, LedgerStore } from "../../provider/ledger";
-import { FileLedgerStore } from "../../provider/ledger-file";
+import { accountOf, definingDigest, Ledger, LedgerEntry, LedgerKey, LedgerStore } from "../../provider/ledger/ledger";
+import { FileLedgerStore } from "../../provider/ledger/ledger-file";
 
 const KEY: LedgerKey = { project: "p", stack: "dev", name: "intro" };
 const OTHER: LedgerKey = { project: "p", stack: "dev", name: "outro" };

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { RunningEmulator, startEmulator } from "../../emulator";
-import { createHandlers, VideoHandlers } from "../../provider/handlers";
+import { createHandlers, VideoHandlers } from "../../provider/methods/handlers";
 import { FakeClock } from "./fake-clock";
 import { countRequests, createFailure, PROVIDER, TOKEN } from "./harness";
 

@@ -11,8 +11,8 @@ import {
     nextPollDelay,
     plannedDelay,
     PollSchedule,
-} from "../../provider/polling";
-import { GenerationTimes, SAMPLES_PER_STYLE } from "../../provider/generation-times";
+} from "../../provider/polling/polling";
+import { GenerationTimes, SAMPLES_PER_STYLE } from "../../provider/polling/generation-times";
 
 const second = 1000;
 const minute = 60_000;

@@ -2,9 +2,9 @@
  * The retry loop on an injected clock, against the emulator over HTTP: the pauses are asserted in
  * milliseconds while the test itself takes well under a second of real time.
  */
-import { RequestBudget } from "../../provider/budget";
-import { ImagineTimeoutError, ImagineVideoNotFoundError } from "../../provider/errors";
-import { RequestSender } from "../../provider/request-sender";
+import { RequestBudget } from "../../provider/budget/budget";
+import { ImagineTimeoutError, ImagineVideoNotFoundError } from "../../provider/core/errors";
+import { RequestSender } from "../../provider/api/request-sender";
 import { FakeClock } from "./fake-clock";
 import { Harness, startHarness, TOKEN } from "./harness";
 

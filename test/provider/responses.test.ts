@@ -8,8 +8,8 @@ import {
     ImagineRouteNotFoundError,
     ImagineServerError,
     ImagineVideoNotFoundError,
-} from "../../provider/errors";
-import { errorFromResponse, parseRetryAfter } from "../../provider/responses";
+} from "../../provider/core/errors";
+import { errorFromResponse, parseRetryAfter } from "../../provider/api/responses";
 
 const TOKEN = "vk-canaryTOKEN0123456789abcdefghijklmnopqrstuvwxyzAB";
 const redact = (t: string) => t.split(TOKEN).join("[redacted]");

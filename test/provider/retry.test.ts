@@ -7,8 +7,8 @@ import {
     ImagineRateLimitError,
     ImagineServerError,
     ImagineVideoNotFoundError,
-} from "../../provider/errors";
-import { decideRetry } from "../../provider/retry";
+} from "../../provider/core/errors";
+import { decideRetry } from "../../provider/api/retry";
 
 const policy = { baseDelayMs: 1000, maxDelayMs: 8000 };
 

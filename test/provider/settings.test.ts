@@ -1,6 +1,6 @@
 /** Settings: config before environment before default, and clear errors that never show the token. */
-import { ImagineConfigError } from "../../provider/errors";
-import { resolveSettings } from "../../provider/settings";
+import { ImagineConfigError } from "../../provider/core/errors";
+import { resolveSettings } from "../../provider/inputs/settings";
 
 const TOKEN = "vk-canaryTOKEN0123456789abcdefghijklmnopqrstuvwxyzAB";
 const fromConfig = (c: Record<string, string>) => (k: string) => c[k];

@@ -3,7 +3,7 @@
  * shapes object stores use: a stored link is kept while valid (X-Amz-Date + X-Amz-Expires, an Expires
  * epoch, or no date at all) and renewed when expired or close to it.
  */
-import { createHandlers } from "../../provider/handlers";
+import { createHandlers } from "../../provider/methods/handlers";
 import { TOKEN } from "./harness";
 import { FakeVendor, startFakeVendor } from "./fake-vendor";
 

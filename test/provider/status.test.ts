@@ -1,5 +1,5 @@
 /** Both documented status payload shapes and every status word, read into one form. */
-import { parseStatusPayload } from "../../provider/status";
+import { parseStatusPayload } from "../../provider/api/status";
 
 describe("parseStatusPayload", () => {
     it("reads the uuid shape (status word, url strings)", () => {

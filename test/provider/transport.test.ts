@@ -206,7 +206,7 @@ it("HTTPS_PROXY: an https API is reached through a CONNECT tunnel; a certificate
 
 it("HTTPS_PROXY: with the certificate trusted (NODE_EXTRA_CA_CERTS, a fresh process), create and destroy work through the tunnel", async () => {
     const script = `
-        const { createHandlers } = require(${JSON.stringify(path.join(ROOT, "dist", "provider", "handlers.js"))});
+        const { createHandlers } = require(${JSON.stringify(path.join(ROOT, "dist", "provider", "methods", "handlers.js"))});
         (async () => {
             const h = createHandlers({ log: () => undefined, env: {} });
             const c = { "imagine:apiToken": ${JSON.stringify(TOKEN)}, "imagine:baseUrl": "https://${API}", "imagine:expectedMinutes": "0.006",

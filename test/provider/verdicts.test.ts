@@ -5,7 +5,7 @@
  * behaves like this already; a purpose-built vendor (fake-vendor.ts) for what it should not learn.
  */
 import { createHash } from "crypto";
-import { createHandlers, VideoHandlers } from "../../provider/handlers";
+import { createHandlers, VideoHandlers } from "../../provider/methods/handlers";
 import { countRequests, createFailure, Harness, OTHER_TOKEN, PROVIDER, startHarness, TOKEN } from "./harness";
 import { FakeVendor, finished, formField, startFakeVendor, vendorError } from "./fake-vendor";
 

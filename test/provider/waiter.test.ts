@@ -1,6 +1,6 @@
 /** waitUntil and exponentialDelays on an injected clock: pauses, deadline, named timeout. */
-import { ImagineTimeoutError } from "../../provider/errors";
-import { exponentialDelays, waitUntil } from "../../provider/waiter";
+import { ImagineTimeoutError } from "../../provider/core/errors";
+import { exponentialDelays, waitUntil } from "../../provider/polling/waiter";
 import { FakeClock } from "./fake-clock";
 
 describe("waitUntil", () => {

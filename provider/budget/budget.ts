@@ -1,5 +1,5 @@
 /** The request budget of one API key (a token bucket shared by every request of the provider process). */
-import { Clock } from "./clock";
+import { Clock } from "../core/clock";
 
 /**
  * The budget sends a little under the configured rate: two requests paced exactly at the vendor's

@@ -1,26 +1,26 @@
 /** The lifecycle operations of a video (create or adopt, wait, read, update, delete) on the API client. */
 import * as path from "path";
-import { ImagineClient } from "./client";
-import { Clock } from "./clock";
-import { checkGone, storedFileUrl } from "./delete-verification";
-import { appendReceipt, DeletionReceipt, identityOf, Verification } from "./deletion-log";
+import { ImagineClient } from "../api/client";
+import { Clock } from "../core/clock";
+import { checkGone, storedFileUrl } from "../deletion/delete-verification";
+import { appendReceipt, DeletionReceipt, identityOf, Verification } from "../deletion/deletion-log";
 import {
     ImagineConflictError,
     ImagineDeleteNotConfirmedError,
     ImagineError,
     ImagineOtherKeyError,
     ImagineVideoNotFoundError,
-} from "./errors";
-import { ImageFile } from "./image-file";
-import { DEFAULT_TIMEOUT_MINUTES } from "./inputs";
-import { FINGERPRINT_HOWTO, keyFingerprint } from "./key-fingerprint";
-import { keepValidLinks } from "./signed-links";
-import { definingDigest, identityOf as ledgerKeyOf, Ledger, LedgerEntry, LedgerKey } from "./ledger";
-import { ProviderSettings } from "./settings";
-import { VideoStatus } from "./status";
-import { GenerationTimes } from "./generation-times";
-import { DENSE_FROM, nextPollDelay, PollSchedule } from "./polling";
-import { exponentialDelays, waitUntil } from "./waiter";
+} from "../core/errors";
+import { ImageFile } from "../inputs/image-file";
+import { DEFAULT_TIMEOUT_MINUTES } from "../inputs/inputs";
+import { FINGERPRINT_HOWTO, keyFingerprint } from "../api/key-fingerprint";
+import { keepValidLinks } from "../api/signed-links";
+import { definingDigest, identityOf as ledgerKeyOf, Ledger, LedgerEntry, LedgerKey } from "../ledger/ledger";
+import { ProviderSettings } from "../inputs/settings";
+import { VideoStatus } from "../api/status";
+import { GenerationTimes } from "../polling/generation-times";
+import { DENSE_FROM, nextPollDelay, PollSchedule } from "../polling/polling";
+import { exponentialDelays, waitUntil } from "../polling/waiter";
 
 /** Everything an operation needs, so tests can give it an injected clock and a fake log. */
 export interface OperationContext {

@@ -7,7 +7,7 @@
  */
 import { createHash } from "crypto";
 import { openAsBlob } from "fs";
-import { ImagineImageChangedError } from "./errors";
+import { ImagineImageChangedError } from "../core/errors";
 import { imageContentType, MAX_IMAGE_BYTES } from "./inputs";
 
 /** An image as `check` recorded it. */

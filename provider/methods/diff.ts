@@ -1,5 +1,5 @@
 /** `diff`: which input changes replace a video, which update it in place, and which are no change. */
-import { UNKNOWN } from "./inputs";
+import { UNKNOWN } from "../inputs/inputs";
 
 /** Inputs that define the video: a change to any of them means a new video (replace). */
 export const REPLACE_KEYS = ["prompt", "style", "aspectRatio", "imageDigest", "extraParams", "adoptVideoId"] as const;

@@ -2,23 +2,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import type Redis from "ioredis";
-import { RequestBudget } from "./budget";
-import { ImagineClient } from "./client";
-import { Clock, systemClock } from "./clock";
+import { RequestBudget } from "../budget/budget";
+import { ImagineClient } from "../api/client";
+import { Clock, systemClock } from "../core/clock";
 import { diffVideo } from "./diff";
-import { GenerationTimes } from "./generation-times";
-import { FleetWaits } from "./fleet-waits";
-import { checkInputs } from "./inputs";
-import { accountOf, identityOf, Ledger } from "./ledger";
-import { FileLedgerStore } from "./ledger-file";
-import { RedisLedgerStore } from "./ledger-redis";
+import { GenerationTimes } from "../polling/generation-times";
+import { FleetWaits } from "../budget/fleet-waits";
+import { checkInputs } from "../inputs/inputs";
+import { accountOf, identityOf, Ledger } from "../ledger/ledger";
+import { FileLedgerStore } from "../ledger/ledger-file";
+import { RedisLedgerStore } from "../ledger/ledger-redis";
 import * as path from "path";
-import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "./operations";
-import { RedisBucket } from "./redis-budget";
-import { redisUrlForDisplay, sharedRedis } from "./redis-connection";
-import { RequestSender } from "./request-sender";
-import { BackoffPolicy } from "./retry";
-import { ConfigGetter, ProviderSettings, resolveSettings } from "./settings";
+import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "../lifecycle/operations";
+import { RedisBucket } from "../budget/redis-budget";
+import { redisUrlForDisplay, sharedRedis } from "../budget/redis-connection";
+import { RequestSender } from "../api/request-sender";
+import { BackoffPolicy } from "../api/retry";
+import { ConfigGetter, ProviderSettings, resolveSettings } from "../inputs/settings";
 
 type Props = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 /** The retry decision, as a pure function: whether a failed attempt may be repeated, and after how long. */
-import { ImagineConnectionError, ImagineRateLimitError, ImagineServerError } from "./errors";
+import { ImagineConnectionError, ImagineRateLimitError, ImagineServerError } from "../core/errors";
 
 /** How long to back off between attempts: exponential from `baseDelayMs`, capped at `maxDelayMs`. */
 export interface BackoffPolicy {

@@ -6,7 +6,7 @@
  * which a background loop reports while there is anything to report. Without Redis, the others
  * count as none.
  */
-import { Clock } from "./clock";
+import { Clock } from "../core/clock";
 
 /** How often (clock ms) a process with waits renews its count in Redis. */
 export const WAITS_HEARTBEAT_MS = 5000;

@@ -6,9 +6,9 @@
  * read, where the vendor's 404 is proof. `status` always reads the status.
  */
 import axios, { AxiosInstance } from "axios";
-import { ImagineClient } from "./client";
-import { ImagineVideoNotFoundError } from "./errors";
-import { VerifyDeletes } from "./settings";
+import { ImagineClient } from "../api/client";
+import { ImagineVideoNotFoundError } from "../core/errors";
+import { VerifyDeletes } from "../inputs/settings";
 
 /** How a delete was proven: the receipt's `verification` values besides `already-gone` and `unverified`. */
 export type DeleteProof = "file-404" | "status-404";

@@ -1,15 +1,15 @@
 /** RequestSender: the one class that owns HTTP to the Imagine API (headers, timeouts, retries, budget). */
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import { getProxyForUrl } from "proxy-from-env";
-import { Priority, RequestBudget } from "./budget";
-import { Clock, systemClock } from "./clock";
+import { Priority, RequestBudget } from "../budget/budget";
+import { Clock, systemClock } from "../core/clock";
 import {
     ImagineConnectionError,
     ImagineError,
     ImagineProtocolError,
     ImagineRateLimitError,
     ImagineTimeoutError,
-} from "./errors";
+} from "../core/errors";
 import { asVendorError, errorFromResponse, excerpt, parseJson } from "./responses";
 import { BackoffPolicy, decideRetry, defaultBackoff } from "./retry";
 

@@ -1,6 +1,6 @@
 /** Waiting with a deadline: poll until done with named timeouts, and exponential delays with jitter. */
-import { Clock } from "./clock";
-import { ImagineTimeoutError } from "./errors";
+import { Clock } from "../core/clock";
+import { ImagineTimeoutError } from "../core/errors";
 
 export interface WaiterOptions {
     /** The pause before check number `attempt` (0 = the first check), `elapsedMs` into the wait. */

@@ -1,5 +1,5 @@
 /** The provider's settings: config keys, environment variables, defaults and their validation. */
-import { ImagineConfigError } from "./errors";
+import { ImagineConfigError } from "../core/errors";
 
 /** The provider's configuration, resolved from stack config first, then the environment. */
 export interface ProviderSettings {

@@ -1,7 +1,12 @@
 /** The Imagine API's operations (generate, status, delete) and their URL variants, over one RequestSender. */
-import { ImagineConnectionError, ImagineError, ImagineGenerationUncertainError, ImagineServerError } from "./errors";
-import { ImagineProtocolError, ImagineRouteNotFoundError, ImagineVideoNotFoundError } from "./errors";
-import { ImageFile, openImageForUpload } from "./image-file";
+import {
+    ImagineConnectionError,
+    ImagineError,
+    ImagineGenerationUncertainError,
+    ImagineServerError,
+} from "../core/errors";
+import { ImagineProtocolError, ImagineRouteNotFoundError, ImagineVideoNotFoundError } from "../core/errors";
+import { ImageFile, openImageForUpload } from "../inputs/image-file";
 import { RequestSender } from "./request-sender";
 import { excerpt } from "./responses";
 import { parseStatusPayload, VideoStatus } from "./status";

@@ -10,7 +10,7 @@ import {
     ImagineRouteNotFoundError,
     ImagineServerError,
     ImagineVideoNotFoundError,
-} from "./errors";
+} from "../core/errors";
 
 /** The vendor's error body: `{"status":"error","code":1001,"error":"Unauthorized","message":"..."}`. */
 export interface VendorErrorBody {
