@@ -1,4 +1,5 @@
 /** The Imagine API's operations (generate, status, delete) and their URL variants, over one RequestSender. */
+import { Priority } from "../budget/budget";
 import {
     ImagineConnectionError,
     ImagineError,
@@ -201,13 +202,7 @@ export class ImagineClient {
             const route = DELETE_ROUTES[index];
             if (used) used.method = route.method as "DELETE" | "POST";
             try {
-                await this.sender.send({
-                    method: route.method,
-                    path: route.path(encodeURIComponent(id)),
-                    idempotent: true,
-                    deadlineMs,
-                    priority: "high",
-                });
+                await this.sendRoute(route, id, deadlineMs, "high");
                 this.deleteRoute = index;
                 return "deleted";
             } catch (e) {
@@ -241,6 +236,17 @@ export class ImagineClient {
         throw missing!;
     }
 
+    /** One request to a documented route of a video (a status form or a delete method), the id escaped into the path. */
+    private sendRoute(route: Route, id: string, deadlineMs: number, priority: Priority): Promise<unknown> {
+        return this.sender.send({
+            method: route.method,
+            path: route.path(encodeURIComponent(id)),
+            idempotent: true,
+            deadlineMs,
+            priority,
+        });
+    }
+
     /** A status read after a delete was told 404. */
     private async confirm(id: string, deadlineMs: number): Promise<Confirmation> {
         try {
@@ -266,13 +272,7 @@ export class ImagineClient {
             const index = (start + i) % STATUS_ROUTES.length;
             const route = STATUS_ROUTES[index];
             try {
-                const body = await this.sender.send({
-                    method: route.method,
-                    path: route.path(encodeURIComponent(id)),
-                    idempotent: true,
-                    deadlineMs,
-                    priority: "low",
-                });
+                const body = await this.sendRoute(route, id, deadlineMs, "low");
                 this.statusRoute = index;
                 this.servedStatusRoutes.add(index);
                 return body;
