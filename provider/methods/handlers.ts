@@ -52,7 +52,7 @@ export interface HandlerDependencies {
     env?: NodeJS.ProcessEnv;
     /** Where relative image paths resolve: the program folder (the provider process's cwd). */
     cwd?: () => string;
-    /** The Redis client for `imagine:redisUrl` (default: the process's shared one for that URL). */
+    /** The Redis client for `imagine:redisUrl` (default: the process's shared one for that URL); asked once per URL. */
     redis?: (url: string, warn: (message: string) => void) => Redis | undefined;
 }
 
@@ -76,13 +76,24 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     const perKey = new Map<string, { budget: RequestBudget; waits: { inFlight: number } }>();
     /** How long each style's generations take, learned for the life of the process (polling plans around it). */
     const learned = new GenerationTimes();
+    /**
+     * One Redis client per URL for this provider instance, asked for once and shared by the budget
+     * and the ledger (an injected `deps.redis` that connects anew is one connection, not one per use).
+     */
+    const redisClients = new Map<string, Redis | undefined>();
+    const redisFor = (url: string): Redis | undefined => {
+        if (!redisClients.has(url)) {
+            redisClients.set(url, (deps.redis ?? sharedRedis)(url, warn));
+        }
+        return redisClients.get(url);
+    };
     const shared = (settings: ProviderSettings) => {
         const hash = (s: string) => createHash("sha256").update(s).digest("hex");
         const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
         let entry = perKey.get(k);
         if (!entry) {
             const url = settings.redisUrl;
-            const redis = url ? (deps.redis ?? sharedRedis)(url, warn) : undefined;
+            const redis = url ? redisFor(url) : undefined;
             const bucket =
                 url && redis
                     ? new RedisBucket({
@@ -106,7 +117,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
 
     /** The ledger's Redis store when `imagine:redisUrl` is set (and ioredis installed). */
     const redisLedger = (settings: ProviderSettings) => {
-        const redis = settings.redisUrl ? (deps.redis ?? sharedRedis)(settings.redisUrl, warn) : undefined;
+        const redis = settings.redisUrl ? redisFor(settings.redisUrl) : undefined;
         return redis ? new RedisLedgerStore(redis, settings.ledgerDays) : undefined;
     };
 

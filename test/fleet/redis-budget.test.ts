@@ -1,7 +1,8 @@
 /**
  * The provider with `imagine:redisUrl` against a real redis-server and the emulator over HTTP:
  * the token appears in no Redis key or value, and Redis unreachable at start or answering slowly
- * costs one warning line (never the URL's password) while creates and deletes go on.
+ * costs one warning line (never the URL's password) while creates and deletes go on; a provider
+ * instance holds one Redis client, shared by its budget and its ledger.
  */
 import Redis from "ioredis";
 import * as net from "net";
@@ -209,3 +210,46 @@ function closedPort(): Promise<number> {
         });
     });
 }
+
+it("one Redis client per provider instance: the budget and the ledger share it, and a change of settings keeps it", async () => {
+    const asked: string[] = [];
+    const clients: Redis[] = [];
+    const url = `${redis.url}/2`;
+    const p = await h.handlers(
+        { "imagine:redisUrl": url },
+        {
+            redis: (u, warn) => {
+                asked.push(u);
+                const c = connectRedis(u, warn);
+                clients.push(c);
+                return c;
+            },
+        },
+    );
+    try {
+        const identity = { project: "shop", stack: "pr-19", name: "one-client" };
+        const { id, outs } = await p.create({
+            prompt: "one client",
+            style: "kling-1.0-pro",
+            identity,
+            __provider: PROVIDER,
+        });
+        await p.read(id, outs);
+        // Other settings, the same Redis URL: the provider rebuilds its client for the API, not for Redis.
+        const changed: Record<string, string> = {
+            "imagine:apiToken": TOKEN,
+            "imagine:baseUrl": h.emulator.url,
+            "imagine:redisUrl": url,
+            "imagine:requestsPerMinute": "60000",
+            "imagine:minPollSeconds": "0.05",
+            "imagine:maxPollSeconds": "0.3",
+            "imagine:deleteTimeoutMinutes": "0.5",
+        };
+        await p.configure({ config: { get: (k: string) => changed[k] } });
+        await p.delete(id, outs);
+        expect(asked).toEqual([url]);
+        expect(clients).toHaveLength(1);
+    } finally {
+        await Promise.all(clients.map(disconnect));
+    }
+});
