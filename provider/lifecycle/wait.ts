@@ -67,7 +67,7 @@ export function failedGeneration(id: string, outs: Props, inputs: Props): VideoP
 
 /**
  * Polls the status until the video is finished or failed; throws on timeout or a hard error.
- * The checks follow provider/polling.ts, planned from the generation's start; a progress line
+ * The checks follow provider/polling/polling.ts, planned from the generation's start; a progress line
  * says what is happening at each pause (status, time elapsed, when the next check comes).
  */
 export async function waitForVideo(

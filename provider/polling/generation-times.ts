@@ -1,7 +1,7 @@
 /**
  * What this process has learned about how long each style's generations take. Once a video of a
  * style has finished, later waits for that style plan their status checks around the time it took
- * (see provider/polling.ts). Kept in memory, per style, for the life of the provider process (one
+ * (see provider/polling/polling.ts). Kept in memory, per style, for the life of the provider process (one
  * `pulumi up`): nothing is written anywhere, and a new process starts from `imagine:expectedMinutes`.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The status-check schedule's properties (provider/polling.ts), simulated check by check: the lag
+ * The status-check schedule's properties (provider/polling/polling.ts), simulated check by check: the lag
  * bound at every generation time, the request count, where checks are densest, the fair share of
  * the budget, the jitter, a learned style's hold. No list of instants is hard-coded.
  */
