@@ -26,7 +26,16 @@ const nodeGlobals = {
 
 export default defineConfig(
     {
-        ignores: ["dist/", "**/dist/", "node_modules/", "**/node_modules/", ".emulator-data/", "scratch/", "coverage/"],
+        ignores: [
+            "dist/",
+            "**/dist/",
+            "node_modules/",
+            "**/node_modules/",
+            ".emulator-data/",
+            "scratch/",
+            "coverage/",
+            ".compat/",
+        ],
     },
     js.configs.recommended,
     {

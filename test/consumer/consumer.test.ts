@@ -12,56 +12,16 @@ import { EngineStack } from "../engine";
 import { spawnCli, type CliRun } from "../emulator/cli-process";
 import { acceleratedConfig } from "../lifecycle/stack-harness";
 import { consumerLockfile, Lockfile, Tarball } from "./lockfile";
+import { localPrebuild, lockedVersion, npmEnv, pack, repoLockfile, ROOT } from "./packing";
 
-const ROOT = path.resolve(__dirname, "../..");
 const TOKEN = "vk-consumerCANARY0123456789abcdefghijklmnopqrstuv";
 /** What a Pulumi TypeScript program has besides this package (versions from this repository's lockfile). */
 const PROGRAM_DEPS = ["@pulumi/pulumi", "typescript", "ts-node"];
 /** The most packages the provider may bring into a program (itself aside) besides the Pulumi SDK's own tree. */
 const MAX_OWN_PACKAGES = 25;
 
-const repoLock: Lockfile = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
-const versionOf = (name: string) => repoLock.packages[`node_modules/${name}`].version!;
-
-/** An environment for npm without the variables of the npm that runs this test (workspace, prefix...). */
-function npmEnv(): NodeJS.ProcessEnv {
-    const env = Object.fromEntries(
-        Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || /^npm_config_cache$/i.test(k)),
-    );
-    return { ...env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
-}
-
-/**
- * better-sqlite3 (the emulator's store) installs through its own install script, prebuild-install, which
- * looks for a prebuilt binary before it compiles one. This machine reaches no binary host, so the test
- * hands it the binary that the repository's `npm ci` compiled for this Node, as a local prebuild
- * (prebuild-install's own offline mechanism, as a CI cache would): the install script runs as a user's
- * does, without compiling SQLite a second time. Returns the variables that point npm's install at it.
- */
-function localPrebuild(dir: string): NodeJS.ProcessEnv {
-    const moduleDir = path.join(ROOT, "node_modules", "better-sqlite3");
-    const { version } = JSON.parse(fs.readFileSync(path.join(moduleDir, "package.json"), "utf8")) as {
-        version: string;
-    };
-    const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-    fs.mkdirSync(dir, { recursive: true });
-    execFileSync("tar", ["-czf", path.join(dir, name), "-C", moduleDir, "build/Release/better_sqlite3.node"]);
-    return { npm_config_better_sqlite3_local_prebuilds: dir };
-}
-
-function pack(args: string[], destination: string): Tarball {
-    const out = execFileSync(
-        "npm",
-        ["pack", "--ignore-scripts", "--silent", "--pack-destination", destination, ...args],
-        { cwd: ROOT, encoding: "utf8", env: npmEnv() },
-    );
-    const file = out.trim().split("\n").pop()!;
-    const absolutePath = path.join(destination, file);
-    const manifest = JSON.parse(
-        execFileSync("tar", ["-xOzf", absolutePath, "package/package.json"], { encoding: "utf8" }),
-    );
-    return { name: manifest.name, file, absolutePath, manifest };
-}
+const repoLock = repoLockfile();
+const versionOf = (name: string) => lockedVersion(name, repoLock);
 
 /** Every file below `dir` whose name matches `re`. */
 function findFiles(dir: string, re: RegExp): string[] {

@@ -11,13 +11,23 @@ export class Child {
     /**
      * `onLine` (optional) is called with each complete line of output as it arrives (without its line
      * break; a last line without one is passed when the process closes). The output is captured as well.
+     * `nodePath` (optional) is the Node binary that runs `args`; default the one running this process.
      */
     constructor(
         readonly label: string,
         args: string[],
-        opts: { cwd: string; env: NodeJS.ProcessEnv; onLine?: (line: string, stream: "stdout" | "stderr") => void },
+        opts: {
+            cwd: string;
+            env: NodeJS.ProcessEnv;
+            onLine?: (line: string, stream: "stdout" | "stderr") => void;
+            nodePath?: string;
+        },
     ) {
-        this.proc = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+        this.proc = spawn(opts.nodePath ?? process.execPath, args, {
+            cwd: opts.cwd,
+            env: opts.env,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         const onLine = opts.onLine;
         const pending = { stdout: "", stderr: "" };
         const lines = (stream: "stdout" | "stderr", d: string) => {

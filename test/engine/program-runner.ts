@@ -15,6 +15,8 @@ export interface ProgramSpec {
     env?: Record<string, string>;
     /** Each line of the program's output, live (optional). */
     onLine?: (line: string) => void;
+    /** The Node binary that runs the program host (optional; default the one running this process). */
+    nodePath?: string;
 }
 
 /** The few Pulumi.yaml fields that matter here (`main`, runtime options `typescript` / `tsconfig`). */
@@ -76,5 +78,10 @@ export function startProgram(spec: ProgramSpec): Child {
     // Like the language host: the `main` of Pulumi.yaml, else "." (then cmd/run uses the nearest package.json's main).
     args.push(project.main ?? ".");
     const onLine = spec.onLine;
-    return new Child("program", args, { cwd: spec.programDir, env, onLine: onLine && ((line) => onLine(line)) });
+    return new Child("program", args, {
+        cwd: spec.programDir,
+        env,
+        onLine: onLine && ((line) => onLine(line)),
+        nodePath: spec.nodePath,
+    });
 }

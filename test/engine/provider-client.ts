@@ -22,7 +22,10 @@ export class ProviderClient {
     private client: any;
     private constructor(readonly child: Child) {}
 
-    /** `onLine` (optional): each line of the host's output, live; the port line (protocol) is not passed. */
+    /**
+     * `onLine` (optional): each line of the host's output, live; the port line (protocol) is not passed.
+     * `nodePath` (optional): the Node binary that runs the host; default the one running this process.
+     */
     static async start(
         cwd: string,
         engineAddress: string,
@@ -30,6 +33,7 @@ export class ProviderClient {
         timeoutMs = 30000,
         script = DYNAMIC_PROVIDER_SCRIPT,
         onLine?: (line: string) => void,
+        nodePath?: string,
     ): Promise<ProviderClient> {
         let portLineSeen = false;
         const lineListener =
@@ -41,7 +45,12 @@ export class ProviderClient {
                 }
                 onLine(line);
             });
-        const child = new Child("dynamic-provider", [script, engineAddress], { cwd, env, onLine: lineListener });
+        const child = new Child("dynamic-provider", [script, engineAddress], {
+            cwd,
+            env,
+            onLine: lineListener,
+            nodePath,
+        });
         const pc = new ProviderClient(child);
         try {
             const port = await new Promise<number>((resolve, reject) => {

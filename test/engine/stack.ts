@@ -40,6 +40,11 @@ export interface StackOptions {
      * result's `stdout` / `stderr`. Exceptions thrown by it are ignored.
      */
     onOutput?: (line: string, source: "program" | "provider") => void;
+    /**
+     * Optional: the Node binary that runs the program host and the provider hosts (e.g. another Node
+     * version than the tests'). Default `process.execPath`.
+     */
+    nodePath?: string;
 }
 
 export interface OperationResult {
@@ -150,6 +155,7 @@ export class EngineStack {
                     undefined,
                     providerScript,
                     onOutput && ((line) => onOutput(line, "provider")),
+                    this.opts.nodePath,
                 );
                 children.push(p.child);
                 providers.push(p.child);
@@ -180,6 +186,7 @@ export class EngineStack {
                 config: this.config,
                 env: this.opts.env,
                 onLine: onOutput && ((line) => onOutput(line, "program")),
+                nodePath: this.opts.nodePath,
             });
             children.push(program);
             const prog = program;
