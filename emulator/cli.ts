@@ -1,7 +1,7 @@
 /**
  * The CLI: imagine-emulator --port 0 --data-dir DIR --token KEY [--token KEY2] [switches].
  * First stdout line, once accepting connections: "imagine-emulator listening on http://127.0.0.1:PORT".
- * Exits 0 on SIGTERM and SIGINT.
+ * Exits 0 on SIGTERM and SIGINT, and when started by npm (npx, npm run) once npm's process is gone.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { startEmulator } from "./server";
@@ -100,7 +100,10 @@ export async function main(argv: string[]): Promise<void> {
         ...config.switches,
     });
     process.stdout.write(`imagine-emulator listening on ${emulator.url}\n`);
+    let stopping = false;
     const shutdown = () => {
+        if (stopping) return;
+        stopping = true;
         emulator.stop().then(
             () => process.exit(0),
             () => process.exit(1),
@@ -108,6 +111,22 @@ export async function main(argv: string[]): Promise<void> {
     };
     process.once("SIGTERM", shutdown);
     process.once("SIGINT", shutdown);
+    // npx and `npm run` start the CLI through `sh -c`: `kill $!` after `npx imagine-emulator ... &` stops npm
+    // and that shell, not this process, which would be left running. Under npm, being orphaned means stop.
+    if (process.env.npm_command) stopWhenOrphaned(shutdown);
+}
+
+/** Calls `stop` once this process's parent has exited (it is then re-parented); checks twice a second. */
+export function stopWhenOrphaned(stop: () => void, intervalMs = 500): NodeJS.Timeout {
+    const parent = process.ppid;
+    const timer = setInterval(() => {
+        if (process.ppid !== parent) {
+            clearInterval(timer);
+            stop();
+        }
+    }, intervalMs);
+    timer.unref();
+    return timer;
 }
 
 if (require.main === module) {

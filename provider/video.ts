@@ -22,7 +22,7 @@ export interface VideoArgs {
     adoptVideoId?: pulumi.Input<string | number>;
 }
 
-/** The resource's identity as the provider records it (absent from videos created before 0.2). */
+/** The resource's identity as the provider records it (absent from videos recorded by the 0.1.0 release). */
 export interface VideoIdentity {
     project: string;
     stack: string;
@@ -55,7 +55,7 @@ export class Video extends pulumi.dynamic.Resource {
     declare public readonly aspectRatio: pulumi.Output<string | undefined>;
     declare public readonly imagePath: pulumi.Output<string | undefined>;
     declare public readonly adoptVideoId: pulumi.Output<string | undefined>;
-    /** The first 12 hex digits of the SHA-256 of the API key that made or adopted the video (never the key): destroy and refresh with another key do not take its 404 as proof that the video is gone. Absent for videos recorded before 0.2. */
+    /** The first 12 hex digits of the SHA-256 of the API key that made or adopted the video (never the key): destroy and refresh with another key do not take its 404 as proof that the video is gone. Absent for videos recorded by the 0.1.0 release. */
     declare public readonly keyFingerprint: pulumi.Output<string | undefined>;
     /** Where this resource lives (project, stack, resource name), recorded for deletion receipts and the ledger of accepted generations. */
     declare public readonly identity: pulumi.Output<VideoIdentity>;

@@ -1,5 +1,6 @@
 // `npm run demo` as a user runs it (dist/ is built by `pretest`): the whole lifecycle against the
-// embedded emulator, live progress, nothing left behind (processes, temp folders, videos), no token shown.
+// embedded emulator, live progress, nothing left behind (processes, temp folders, videos), no token shown,
+// and the output the README shows.
 import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -55,6 +56,36 @@ function runDemo(
     });
 }
 
+/** The README's sample of the demo's output: its ```text block that holds `==> Starting the emulator`. */
+function readmeSample(): string[] {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const block = [...readme.matchAll(/^```text\n([\s\S]*?)^```$/gm)].find((m) =>
+        m[1].includes("==> Starting the emulator"),
+    );
+    if (!block) throw new Error("README.md shows no sample of the demo's output");
+    return block[1].split("\n");
+}
+
+/**
+ * Lines without what varies between runs: ids, the port, times and sizes, the engine (a `pulumi` CLI on
+ * PATH or the stand-in), the note about the caller's IMAGINE_* variables, blank lines, and how many times
+ * a progress line repeats.
+ */
+function normalizeDemo(lines: string[]): string[] {
+    return lines
+        .map((l) => l.trimEnd())
+        .filter((l) => l.trim() !== "" && !l.startsWith("(ignoring "))
+        .map((l) =>
+            /no `pulumi` binary on PATH|using the Pulumi CLI at /.test(l)
+                ? "    <engine>"
+                : l
+                      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<id>")
+                      .replace(/http:\/\/127\.0\.0\.1:\d+/g, "<url>")
+                      .replace(/\d+(\.\d+)?/g, "N"),
+        )
+        .filter((l, i, all) => i === 0 || l !== all[i - 1]);
+}
+
 describe("npm run demo", () => {
     let tmp: string;
     let marker: string;
@@ -107,6 +138,12 @@ describe("npm run demo", () => {
         expect(text).not.toContain(leak);
         expect(await waitUntilGone("DEMO_TEST_MARKER", marker)).toEqual([]);
         expect(leftInTmp(tmp)).toEqual([]);
+
+        // The README shows this output: the same lines, ids, times and repeats aside. Its progress lines
+        // are the stand-in's (the Pulumi CLI prints its own).
+        if (text.includes("using the engine stand-in")) {
+            expect(normalizeDemo(run.lines.map((l) => l.text))).toEqual(normalizeDemo(readmeSample()));
+        }
     }, 90000);
 
     test("on SIGTERM while up waits: exits 143, stops everything it started, removes its temp folder", async () => {

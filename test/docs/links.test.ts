@@ -41,6 +41,53 @@ describe("links in the repository's Markdown files", () => {
     });
 });
 
+describe("links in the READMEs a registry page shows (README.md, emulator/README.md)", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+        repository: { url: string };
+    };
+    const repo = manifest.repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    const packaged = ["README.md", path.join("emulator", "README.md")].map((f) => path.join(ROOT, f));
+    const links = packaged.flatMap((f) => extractLinks(f, fs.readFileSync(f, "utf8")));
+
+    it("name the same repository as both package.json files", () => {
+        expect(repo).toMatch(/^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/);
+        const emulator = JSON.parse(fs.readFileSync(path.join(ROOT, "emulator", "package.json"), "utf8")) as {
+            repository: { url: string };
+        };
+        expect(emulator.repository.url).toBe(manifest.repository.url);
+    });
+
+    it("link only to their own headings or by absolute URL (a relative file link breaks on a registry page)", () => {
+        const relative = links.filter((l) => !/^[a-z][a-z0-9+.-]*:/i.test(l.target) && !l.target.startsWith("#"));
+        expect(relative.map((l) => `${path.relative(ROOT, l.file)}:${l.line}: ${l.target}`)).toEqual([]);
+    });
+
+    it("link to files and headings of this repository that exist", () => {
+        const broken: string[] = [];
+        let checked = 0;
+        for (const link of links) {
+            if (!link.target.startsWith(repo)) continue;
+            const rest = link.target.slice(repo.length);
+            // The repository's page shows README.md; /blob/main/<file> and /tree/main/<folder> show the tree.
+            const m = /^(?:\/(?:blob|tree)\/main\/([^#]*))?(#.*)?$/.exec(rest);
+            if (!m) {
+                if (rest !== "/issues") broken.push(`${link.target}: not a file of the main branch`);
+                continue;
+            }
+            checked++;
+            const inRepo = {
+                ...link,
+                file: path.join(ROOT, "README.md"),
+                target: `/${m[1] ?? "README.md"}${m[2] ?? ""}`,
+            };
+            const why = m[2] === "#readme" && !m[1] ? undefined : brokenReason(inRepo, ROOT);
+            if (why) broken.push(`${path.relative(ROOT, link.file)}:${link.line}: (${link.target}) ${why}`);
+        }
+        expect(broken).toEqual([]);
+        expect(checked).toBeGreaterThan(10);
+    });
+});
+
 describe("the link checker", () => {
     let dir: string;
     beforeAll(() => {
