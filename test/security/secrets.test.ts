@@ -23,7 +23,6 @@ const CANARY = `vk-CANARY${letters(32)}`;
 const WRONG = `vk-WRONGCANARY${letters(28)}`;
 /** Another valid key of the same emulator (key rotation): it cannot see the canary's videos. */
 const OTHER = `vk-OTHERCANARY${letters(28)}`;
-const ROOT = path.resolve(__dirname, "..", "..");
 const PNG = Buffer.from(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
         "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082",
