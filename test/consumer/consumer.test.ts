@@ -56,6 +56,10 @@ beforeAll(() => {
         version: "1.0.0",
         private: true,
         dependencies: lock.packages[""].dependencies,
+        // The program installs from a lockfile derived from ours, so it carries our overrides too (cookie
+        // 1.1.1 under the emulator's fastify: the release that supports Node 20; see the README).
+        overrides: (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { overrides?: object })
+            .overrides,
         allowScripts: { "better-sqlite3": true },
     };
     fs.writeFileSync(path.join(program, "package.json"), JSON.stringify(manifest, null, 2));
