@@ -1,8 +1,21 @@
-/** @type {import('jest').Config} */
+/**
+ * `npm test`: the suite. The three end-to-end runs of whole scripts and installs (the benchmark and the
+ * chaos run at their small size, the packed tarballs installed into a program) are `npm run test:long`
+ * (jest.long.config.js), which CI runs after it: each takes a minute or more of both cores by its
+ * nature, and the suite stays within its time.
+ * @type {import('jest').Config}
+ */
+const LONG = [
+    "<rootDir>/test/bench.test.ts",
+    "<rootDir>/test/chaos.test.ts",
+    "<rootDir>/test/consumer/consumer.test.ts",
+];
+
 module.exports = {
     testEnvironment: "node",
     roots: ["<rootDir>/test"],
     testMatch: ["**/*.test.ts"],
+    testPathIgnorePatterns: ["/node_modules/", ...LONG],
     transform: {
         "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
     },
@@ -10,3 +23,5 @@ module.exports = {
     maxWorkers: 2,
     testTimeout: 60000,
 };
+// Not a jest option: jest.long.config.js reads the list from here.
+Object.defineProperty(module.exports, "LONG", { value: LONG, enumerable: false });
