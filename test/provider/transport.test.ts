@@ -160,6 +160,18 @@ it("HTTP_PROXY: requests go through the forward proxy, create to destroy", async
     expect((await h.emulator.stats()).videosStored).toBe(0);
 });
 
+it.each(["http_proxy", "ALL_PROXY", "all_proxy"])(
+    "%s: the lower-case and catch-all forms route through the proxy too, as the README says",
+    async (variable) => {
+        process.env[variable] = proxyUrl;
+        const p = await h.handlers({ "imagine:baseUrl": `http://${GATEWAY}`, "imagine:allowInsecureHttp": "true" });
+        const { id, outs } = await p.create({ ...text, waitForCompletion: false });
+        await p.delete(id, outs);
+        expect(proxied).toContain(`POST http://${GATEWAY}/v2/video/text-to-video`);
+        expect(proxied).toContain(`DELETE http://${GATEWAY}/v2/video/delete/${id}`);
+    },
+);
+
 it("NO_PROXY: a listed host is reached directly; a name that does not resolve is a request never sent, not a possibly-paid video", async () => {
     process.env.HTTP_PROXY = proxyUrl;
     process.env.NO_PROXY = `localhost,${GATEWAY}`;

@@ -69,6 +69,43 @@ describe("what reaches the vendor", () => {
     });
 });
 
+describe("hung requests: the request timeout (imagine:requestTimeoutSeconds)", () => {
+    const never = () => new Promise<never>(() => undefined);
+
+    it("a generation request that times out is never sent again (it may have started a paid video)", async () => {
+        const v = await startFakeVendor((req) => (req.method === "POST" ? never() : { status: 404, body: {} }));
+        try {
+            const p = await handlersFor(v.url, [], { "imagine:requestTimeoutSeconds": "0.3" });
+            const failure = await p.create({ ...text, waitForCompletion: false }).then(
+                () => undefined,
+                (e: Error) => e,
+            );
+            expect(failure?.name).toBe("ImagineGenerationUncertainError");
+            expect(failure?.message).toContain("adopt");
+            expect(v.seen().filter((r) => r.startsWith("POST"))).toEqual(["POST /v2/video/text-to-video"]);
+        } finally {
+            await v.stop();
+        }
+    });
+
+    it("a status read that times out is asked again, and the wait goes on to the finished video", async () => {
+        let statusReads = 0;
+        const v = await startFakeVendor((req) => {
+            if (req.method === "POST") return { status: 200, body: { id: "777", status: "processing" } };
+            return ++statusReads === 1 ? never() : { status: 200, body: finished("777") };
+        });
+        try {
+            const p = await handlersFor(v.url, [], { "imagine:requestTimeoutSeconds": "0.3" });
+            const { outs } = await p.create(text);
+            expect(outs.status).toBe("finished");
+            expect(statusReads).toBeGreaterThanOrEqual(2);
+            expect(v.seen().filter((r) => r.startsWith("POST"))).toHaveLength(1);
+        } finally {
+            await v.stop();
+        }
+    });
+});
+
 describe("key rotation: a 404 seen with another key is no proof (emulator)", () => {
     let h: Harness;
     beforeEach(async () => (h = await startHarness()));
