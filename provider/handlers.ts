@@ -2,20 +2,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import type Redis from "ioredis";
-import { RequestBudget } from "./budget";
 import { ImagineClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { diffVideo } from "./diff";
 import { GenerationTimes } from "./generation-times";
-import { FleetWaits } from "./fleet-waits";
 import { checkInputs } from "./inputs";
 import { accountOf, identityOf, Ledger } from "./ledger";
 import { FileLedgerStore } from "./ledger-file";
 import { RedisLedgerStore } from "./ledger-redis";
 import * as path from "path";
 import { createVideo, deleteVideo, OperationContext, readVideo, updateVideo } from "./operations";
-import { RedisBucket } from "./redis-budget";
-import { redisUrlForDisplay, sharedRedis } from "./redis-connection";
+import { sharedRedis } from "./redis-connection";
+import { createKeyBudget, KeyBudget } from "./key-budget";
 import { RequestSender } from "./request-sender";
 import { BackoffPolicy } from "./retry";
 import { ConfigGetter, ProviderSettings, resolveSettings } from "./settings";
@@ -69,7 +67,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
      * One budget and one count of waits per API key, rate and Redis, for the life of the process.
      * With `imagine:redisUrl`, both are shared with every process using the key (see RedisBucket).
      */
-    const perKey = new Map<string, { budget: RequestBudget; waits: { inFlight: number } }>();
+    const perKey = new Map<string, KeyBudget>();
     /** How long each style's generations take, learned for the life of the process (polling plans around it). */
     const learned = new GenerationTimes();
     const shared = (settings: ProviderSettings) => {
@@ -77,24 +75,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
         const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
         let entry = perKey.get(k);
         if (!entry) {
-            const url = settings.redisUrl;
-            const redis = url ? (deps.redis ?? sharedRedis)(url, warn) : undefined;
-            const bucket =
-                url && redis
-                    ? new RedisBucket({
-                          redis,
-                          token: settings.token,
-                          requestsPerMinute: settings.requestsPerMinute,
-                          warn,
-                          where: redisUrlForDisplay(url),
-                      })
-                    : undefined;
-            entry = {
-                budget: new RequestBudget(settings.requestsPerMinute, clock, bucket),
-                waits: bucket
-                    ? new FleetWaits(clock, (n, now, lease) => bucket.syncWaits(n, now, lease))
-                    : { inFlight: 0 },
-            };
+            entry = createKeyBudget(settings, { clock, warn, redis: deps.redis });
             perKey.set(k, entry);
         }
         return entry;
