@@ -1,0 +1,4 @@
+import { CliIo } from "./io";
+export async function downloadCommand(_argv: string[], _io: CliIo): Promise<number> {
+    return 2;
+}
