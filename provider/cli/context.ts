@@ -9,7 +9,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { RequestBudget, Priority } from "../budget";
 import { ImagineClient } from "../client";
-import { ImagineError } from "../errors";
+import { randomUUID } from "node:crypto";
+import {
+    ImagineAuthError,
+    ImagineConnectionError,
+    ImagineError,
+    ImagineTimeoutError,
+    ImagineVideoNotFoundError,
+} from "../errors";
 import { createKeyBudget } from "../key-budget";
 import { OperationContext } from "../operations";
 import { closeSharedRedis } from "../redis-connection";
@@ -77,7 +84,7 @@ function gatedBudget(gate: Gate) {
                         reject(new NotSentError());
                     }
                 });
-                super.acquire(priority).then(() => {
+                void super.acquire(priority).then(() => {
                     if (settled) return; // refused meanwhile: the grant goes unused
                     settled = true;
                     if (gate.closed && !mine.sent) {
@@ -178,4 +185,41 @@ export function unwritable(file: string): string | undefined {
         if (up === dir) return "no folder of it exists";
         dir = up;
     }
+}
+
+/** What one status read of a made-up id says about the endpoint and the token. */
+export interface ApiProbe {
+    reachable: boolean;
+    /** undefined: not known (no answer, or an answer that is not the vendor's). */
+    tokenAccepted?: boolean;
+    message: string;
+}
+
+/**
+ * One status read of a made-up id, without retries: the vendor's not-found means the endpoint answers
+ * and the token is accepted; 401/403/406 that it is refused; no answer that the endpoint is unreachable.
+ */
+export async function probeApi(api: ApiContext, clock: { now(): number }): Promise<ApiProbe> {
+    try {
+        await api.client.getStatus(`imagine-doctor-${randomUUID()}`, clock.now());
+        return { reachable: true, message: "a made-up id was answered as a video: is this the Imagine API?" };
+    } catch (e) {
+        const message = (e as Error).message;
+        if (e instanceof ImagineVideoNotFoundError) {
+            return { reachable: true, tokenAccepted: true, message: "a made-up id answered the vendor's not-found" };
+        }
+        if (e instanceof ImagineAuthError) return { reachable: true, tokenAccepted: false, message };
+        if (e instanceof ImagineConnectionError || e instanceof ImagineTimeoutError) {
+            return { reachable: false, message };
+        }
+        return { reachable: true, message: `the answer was not the vendor's not-found: ${message}` };
+    }
+}
+
+/** Before the first delete: exit-2 material (an endpoint that does not answer, a refused token), else undefined. */
+export async function preflight(api: ApiContext, clock: { now(): number }): Promise<string | undefined> {
+    const p = await probeApi(api, clock);
+    if (!p.reachable) return `the endpoint ${api.settings.baseUrl} does not answer; nothing was deleted. ${p.message}`;
+    if (p.tokenAccepted === false) return `the API token was refused; nothing was deleted. ${p.message}`;
+    return undefined;
 }

@@ -15,6 +15,7 @@ import {
     connect,
     Gate,
     NotSentError,
+    preflight,
     receiptsPath,
     settingsFrom,
     unwritable,
@@ -108,7 +109,7 @@ export async function runDeletes(
                     continue;
                 }
                 const message =
-                    e instanceof ImagineError ? e.message : `unexpected error: ${(e as Error)?.message ?? e}`;
+                    e instanceof ImagineError ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
                 run.failed.push({ id, message });
                 out.event({ event: "failed", id, error: message });
                 out.error(`failed ${id}: ${message}`);
@@ -125,7 +126,7 @@ export async function runDeletes(
                     source: "cli",
                 });
             } catch (e) {
-                const message = `deleted, but its receipt could not be written to ${o.receipts} (${(e as NodeJS.ErrnoException).code ?? e})`;
+                const message = `deleted, but its receipt could not be written to ${o.receipts} (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
                 run.failed.push({ id, message });
                 out.event({ event: "failed", id, error: message });
                 out.error(`failed ${id}: ${message}`);
@@ -226,6 +227,11 @@ export async function deleteCommand(argv: string[], io: CliIo): Promise<number> 
         const api = connect(settings, out, values.verbose === true, gate);
         let run: DeleteRun;
         try {
+            const problem = await preflight(api, io.clock);
+            if (problem) {
+                out.error(`imagine-video: ${problem}`);
+                return 2;
+            }
             const items = (async function* () {
                 for await (const id of ids.ids()) yield { id, props: {} };
             })();
