@@ -15,8 +15,8 @@ import * as readline from "node:readline";
 import { Readable } from "node:stream";
 import { describeId, VIDEO_ID } from "../inputs";
 
-/** Ids kept in memory before spilling to bucket files (about 5 MB of uuids). */
-export const MEMORY_IDS = 50_000;
+/** Ids kept in memory before spilling to bucket files (well under 1 MB of uuids; a privacy request keeps its order). */
+export const MEMORY_IDS = 5_000;
 const BUCKETS = 64;
 /** Bytes buffered per bucket before an append. */
 const FLUSH_BYTES = 64 * 1024;

@@ -49,9 +49,9 @@ it("download: files and thumbnails to DIR/<id>.mp4, atomically, skipped when the
     const again = await cli(["download", a, "--to", "out"], envFor(emu.url), dir);
     expect(again.events.filter((e) => e.event === "skipped")).toHaveLength(2);
 
-    const status = await (
+    const status = (await (
         await fetch(`${emu.url}/v2/video/${b}/status`, { headers: { authorization: `Bearer ${KEY}` } })
-    ).json();
+    ).json()) as { video: { url: { generation: string } } };
     const outputs = { teaser: { videoId: b, videoUrl: status.video.url.generation }, count: 2 };
     fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(outputs));
     const fromOutputs = await cli(["download", "--from-outputs", "outputs.json", "--to", "o2"], envFor(emu.url), dir);
