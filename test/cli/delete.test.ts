@@ -161,7 +161,8 @@ it("dry run: checks and lists, sends nothing, writes nothing; a progress bar on 
 
     const real = await cli(["delete", ...ids], envFor(emu.url), dir, { tty: true });
     expect(real.code).toBe(0);
-    expect(real.stdout).toMatch(/\r\x1b\[2Kdeleting \[#+\] 2\/2 .*ETA .* failures 0/);
+    expect(real.stdout).toContain("\r\u001b[2Kdeleting [");
+    expect(real.stdout).toMatch(/deleting \[#+\] 2\/2 .*ETA .* failures 0/);
     expect(real.stdout).toContain("done: 2 deleted, 0 failed of 2");
 });
 

@@ -107,8 +107,4 @@ it("10,000 ids from a file (and 500 duplicates) within 150 MiB peak RSS: checked
     expect(new Set(listed)).toEqual(new Set(lines));
     const peak = Number(/peakRssMiB=([\d.]+)/.exec(run.err())![1]);
     expect(peak).toBeLessThanOrEqual(150);
-    // No temporary bucket file is left behind.
-    expect(fs.readdirSync(require("os").tmpdir()).filter((f: string) => f.startsWith("imagine-video-ids-"))).toEqual(
-        [],
-    );
 }, 30_000);
