@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startEmulator } from "../emulator";
+import { countRequests } from "./request-count";
 import { seedVideos } from "./seed";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -64,16 +65,7 @@ function runChild(speed: number, cwd: string, argv: string[], env: Record<string
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
 const sum = (requests: Record<string, Record<string, number>>, status?: string) =>
-    Object.entries(requests)
-        .filter(([r]) => /\/v2\//.test(r))
-        .reduce(
-            (n, [, by]) =>
-                n +
-                Object.entries(by)
-                    .filter(([s]) => !status || s === status)
-                    .reduce((m, [, c]) => m + c, 0),
-            0,
-        );
+    countRequests(requests, /\/v2\//, status);
 
 /** The `cliDelete` figures. */
 export async function cliDelete(o: { small: boolean; speed?: number }): Promise<Record<string, number>> {

@@ -32,6 +32,7 @@ import {
 import { imageQueue } from "./image-queue";
 import { bigDestroy, fleet, FLEET_TARGETS, FleetRun, fleetMeets } from "./fleet";
 import { cliDelete } from "./cli-delete";
+import { countRequests } from "./request-count";
 import { pool } from "./pool";
 import { seedVideos } from "./seed";
 
@@ -75,17 +76,7 @@ async function handlersFor(url: string, clock: Clock, config: Record<string, str
     return h;
 }
 
-const count = (requests: Record<string, Record<string, number>>, route: RegExp, status?: string) =>
-    Object.entries(requests)
-        .filter(([r]) => route.test(r))
-        .reduce(
-            (n, [, by]) =>
-                n +
-                Object.entries(by)
-                    .filter(([s]) => !status || s === status)
-                    .reduce((m, [, c]) => m + c, 0),
-            0,
-        );
+const count = countRequests;
 
 /** `destroy` and `destroyOverBudget`: N deletes, 16 in flight, emulator at 600/min with 20 ms latency. */
 async function destroy(providerBudget: number) {

@@ -6,9 +6,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { appendReceipt } from "../deletion-log";
+import { ProviderSettings } from "../settings";
 import { ImagineError } from "../errors";
 import { deleteFromVendor, DeleteOutcome } from "../operations";
-import { API_OPTIONS, parse, str, UsageError } from "./args";
+import { API_OPTIONS, Options, parse, str, UsageError, Values } from "./args";
 import {
     ApiContext,
     asOneDelete,
@@ -166,14 +167,27 @@ function identity(props: Record<string, unknown>) {
     return { project: text(k?.project), stack: text(k?.stack), name: text(k?.name) };
 }
 
+/** The flags of commands that delete (`delete`, `sweep`). */
+export const DELETING_OPTIONS: Options = {
+    ...API_OPTIONS,
+    reason: { type: "string" },
+    receipts: { type: "string" },
+    "dry-run": { type: "boolean" },
+};
+
+/** The receipts file of a deleting command, or undefined (said on stderr) when it cannot be written: exit 2. */
+export function writableReceipts(values: Values, out: Output): string | undefined {
+    const receipts = receiptsPath(str(values, "receipts"), out.io.env, out.io.cwd);
+    const cannot = unwritable(receipts);
+    if (cannot) {
+        out.error(`imagine-video: the receipts file ${receipts} cannot be written (${cannot}); nothing was deleted.`);
+        return undefined;
+    }
+    return receipts;
+}
+
 export async function deleteCommand(argv: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parse(argv, {
-        ...API_OPTIONS,
-        "ids-file": { type: "string" },
-        reason: { type: "string" },
-        receipts: { type: "string" },
-        "dry-run": { type: "boolean" },
-    });
+    const { values, positionals } = parse(argv, { ...DELETING_OPTIONS, "ids-file": { type: "string" } });
     const out = new Output(io, values.json === true);
     if (values.help) {
         io.stdout.write(DELETE_HELP + "\n");
@@ -187,12 +201,8 @@ export async function deleteCommand(argv: string[], io: CliIo): Promise<number> 
         throw new UsageError("no ids: give them as arguments, or --ids-file FILE (- for stdin).");
     }
     const settings = settingsFrom(values, io.env);
-    const receipts = receiptsPath(str(values, "receipts"), io.env, io.cwd);
-    const cannot = unwritable(receipts);
-    if (cannot) {
-        out.error(`imagine-video: the receipts file ${receipts} cannot be written (${cannot}); nothing was deleted.`);
-        return 2;
-    }
+    const receipts = writableReceipts(values, out);
+    if (receipts === undefined) return 2;
     if (idsFile !== undefined && idsFile !== "-" && !fs.existsSync(path.resolve(io.cwd, idsFile))) {
         throw new UsageError(`--ids-file ${idsFile}: no such file.`);
     }
@@ -213,41 +223,54 @@ export async function deleteCommand(argv: string[], io: CliIo): Promise<number> 
         }
         out.line(`deleting ${ids.unique} video(s)${dup} at up to ${settings.requestsPerMinute} requests a minute`);
         out.event({ event: "start", total: ids.unique, duplicates: ids.duplicates, receipts });
-        const gate = new Gate();
-        let interrupts = 0;
-        const unsubscribe = io.onInterrupt?.(() => {
-            interrupts++;
-            if (interrupts === 1) {
-                out.error(
-                    "interrupted: no new delete is sent; waiting for the deletes in flight (Ctrl-C again to quit now)",
-                );
-                gate.close();
-            }
+        const items = (async function* () {
+            for await (const id of ids.ids()) yield { id, props: {} };
+        })();
+        return await deleteAll(settings, values, out, items, ids.unique, {
+            receipts,
+            reason: str(values, "reason") ?? null,
         });
-        const api = connect(settings, out, values.verbose === true, gate);
-        let run: DeleteRun;
-        try {
-            const problem = await preflight(api, io.clock);
-            if (problem) {
-                out.error(`imagine-video: ${problem}`);
-                return 2;
-            }
-            const items = (async function* () {
-                for await (const id of ids.ids()) yield { id, props: {} };
-            })();
-            run = await runDeletes(api, out, items, ids.unique, {
-                receipts,
-                reason: str(values, "reason") ?? null,
-                gate,
-            });
-        } finally {
-            unsubscribe?.();
-            await api.close();
-        }
-        summarize(out, run, ids.unique, receipts);
-        return run.interrupted ? 130 : run.failed.length > 0 ? 1 : 0;
     } finally {
         ids.dispose();
+    }
+}
+
+/**
+ * The deletes of a command, from the check of the endpoint and token (exit 2) to the summary, with
+ * Ctrl-C wired to the gate; resolves the exit code.
+ */
+export async function deleteAll(
+    settings: ProviderSettings,
+    values: Values,
+    out: Output,
+    items: AsyncIterable<DeleteItem>,
+    total: number,
+    o: { receipts: string; reason: string | null; onDone?: (item: DeleteItem) => Promise<void> },
+): Promise<number> {
+    const gate = new Gate();
+    let interrupts = 0;
+    const unsubscribe = out.io.onInterrupt?.(() => {
+        interrupts++;
+        if (interrupts === 1) {
+            out.error(
+                "interrupted: no new delete is sent; waiting for the deletes in flight (Ctrl-C again to quit now)",
+            );
+            gate.close();
+        }
+    });
+    const api = connect(settings, out, values.verbose === true, gate);
+    try {
+        const problem = await preflight(api, out.io.clock);
+        if (problem) {
+            out.error(`imagine-video: ${problem}`);
+            return 2;
+        }
+        const run = await runDeletes(api, out, items, total, { ...o, gate });
+        summarize(out, run, total, o.receipts);
+        return run.interrupted ? 130 : run.failed.length > 0 ? 1 : 0;
+    } finally {
+        unsubscribe?.();
+        await api.close();
     }
 }
 

@@ -9,11 +9,11 @@ import * as path from "node:path";
 import { accountOf, Ledger, LedgerEntry } from "../ledger";
 import { FileLedgerStore } from "../ledger-file";
 import { RedisLedgerStore } from "../ledger-redis";
-import { sharedRedis } from "../redis-connection";
+import { closeSharedRedis, sharedRedis } from "../redis-connection";
 import { ProviderSettings } from "../settings";
-import { API_OPTIONS, duration, parse, str, UsageError } from "./args";
-import { connect, Gate, preflight, receiptsPath, settingsFrom, unwritable } from "./context";
-import { runDeletes, summarize } from "./delete";
+import { duration, parse, str, UsageError } from "./args";
+import { settingsFrom } from "./context";
+import { deleteAll, DELETING_OPTIONS, writableReceipts } from "./delete";
 import { CliIo, Output } from "./io";
 
 export const SWEEP_HELP = `Usage: imagine-video sweep [--older-than 2h] [--dry-run] [--receipts FILE] [--reason TEXT] [--json]
@@ -63,11 +63,8 @@ async function orphans(
 
 export async function sweepCommand(argv: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parse(argv, {
-        ...API_OPTIONS,
+        ...DELETING_OPTIONS,
         "older-than": { type: "string" },
-        "dry-run": { type: "boolean" },
-        receipts: { type: "string" },
-        reason: { type: "string" },
         "ledger-path": { type: "string" },
     });
     const out = new Output(io, values.json === true);
@@ -78,12 +75,8 @@ export async function sweepCommand(argv: string[], io: CliIo): Promise<number> {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}".`);
     const olderThan = duration(str(values, "older-than") ?? "2h", "--older-than");
     const settings = settingsFrom(values, io.env);
-    const receipts = receiptsPath(str(values, "receipts"), io.env, io.cwd);
-    const cannot = unwritable(receipts);
-    if (cannot) {
-        out.error(`imagine-video: the receipts file ${receipts} cannot be written (${cannot}); nothing was deleted.`);
-        return 2;
-    }
+    const receipts = writableReceipts(values, out);
+    if (receipts === undefined) return 2;
     const warn = (m: string) => out.error(`warning: ${m}`);
     const s = stores(settings, io.cwd, warn);
     const account = accountOf(settings.baseUrl, settings.token);
@@ -99,37 +92,20 @@ export async function sweepCommand(argv: string[], io: CliIo): Promise<number> {
             `${values["dry-run"] ? "dry run: " : ""}${found.length} generation(s) in the ledger that no stack holds`,
         );
         out.event({ event: "summary", dryRun: values["dry-run"] === true, total: found.length });
-        const api = connect(settings, out, false);
-        await api.close();
+        await closeSharedRedis();
         return 0;
     }
     const ledger = new Ledger({ ...s, account, days: settings.ledgerDays, warn, inFlight: new Set() });
     for (const e of found) out.line(`sweeping ${describe(e)}`);
-    const gate = new Gate();
-    const unsubscribe = io.onInterrupt?.(() => gate.close());
-    const api = connect(settings, out, values.verbose === true, gate);
-    try {
-        const problem = await preflight(api, io.clock);
-        if (problem) {
-            out.error(`imagine-video: ${problem}`);
-            return 2;
-        }
-        const items = (async function* () {
-            for (const e of found) yield { id: e.videoId, props: { identity: e.key } };
-        })();
-        const run = await runDeletes(api, out, items, found.length, {
-            receipts,
-            reason: str(values, "reason") ?? "sweep: started by an interrupted pulumi up, held by no stack",
-            gate,
-            onDone: async (item) => {
-                const e = found.find((x) => x.videoId === item.id)!;
-                await ledger.remove(e.key, e.videoId);
-            },
-        });
-        summarize(out, run, found.length, receipts);
-        return run.interrupted ? 130 : run.failed.length > 0 ? 1 : 0;
-    } finally {
-        unsubscribe?.();
-        await api.close();
-    }
+    const items = (async function* () {
+        for (const e of found) yield { id: e.videoId, props: { identity: e.key } };
+    })();
+    return deleteAll(settings, values, out, items, found.length, {
+        receipts,
+        reason: str(values, "reason") ?? "sweep: started by an interrupted pulumi up, held by no stack",
+        onDone: async (item) => {
+            const e = found.find((x) => x.videoId === item.id)!;
+            await ledger.remove(e.key, e.videoId);
+        },
+    });
 }

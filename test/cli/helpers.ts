@@ -1,26 +1,19 @@
 /** Shared helpers of the CLI tests: an emulator with finished videos, and `imagine-video` run in-process with captured output. */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { PassThrough } from "stream";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "imagine-api-emulator";
 import { runCli } from "../../provider/cli/main";
 import type { CliIo } from "../../provider/cli/io";
 import { systemClock } from "../../provider/clock";
+import { tempDir } from "../emulator/helpers";
 
 export const KEY = "vk-cliTEST0123456789abcdefghijklmnopqrstuvwxyzABCDE";
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const BIN = path.join(ROOT, "bin", "imagine-video.js");
 
-const dirs: string[] = [];
-export function tempDir(): string {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-cli-"));
-    dirs.push(d);
-    return d;
-}
-afterAll(() => {
-    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+/** A fresh folder, removed after the test file (the emulator tests' helper). */
+export { tempDir };
 
 /** An emulator whose videos finish at once, accelerated (signed links and rate windows in emulated time). */
 export async function emulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
