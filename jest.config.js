@@ -21,7 +21,10 @@ module.exports = {
     },
     // Tests start real servers and child processes: run files two at a time on our 2-core machine.
     maxWorkers: 2,
-    testTimeout: 60000,
+    // A bound for a test that hangs, not a timing assertion: an engine operation starts two Node processes
+    // (1.3 s of CPU each to load the Pulumi SDK), so a test of several operations on a loaded 2-core machine
+    // needs minutes.
+    testTimeout: 180000,
 };
 // Not a jest option: jest.long.config.js reads the list from here.
 Object.defineProperty(module.exports, "LONG", { value: LONG, enumerable: false });

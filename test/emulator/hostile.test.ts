@@ -24,8 +24,6 @@ import {
     finishedVideo,
 } from "./helpers";
 
-jest.setTimeout(60_000);
-
 const clock = new FakeClock();
 let h: Harness;
 beforeEach(async () => {

@@ -56,4 +56,4 @@ test("SIGTERM to npx (kill $!) stops the emulator it started, within seconds", a
     } finally {
         for (const pid of processesWith(dataDir)) process.kill(pid, "SIGKILL");
     }
-}, 60_000);
+});

@@ -5,8 +5,6 @@
  */
 import { expectOk, startVideoStack, VideoStack } from "./stack-harness";
 
-jest.setTimeout(120_000);
-
 const refreshSteps = (r: { steps: { op: string; name: string; changed?: boolean }[] }) =>
     r.steps.filter((s) => s.op === "refresh").map((s) => ({ name: s.name, changed: s.changed }));
 /** The plain value of an output (secrets are `{<sig>: ..., value}` in the decrypted checkpoint). */

@@ -10,8 +10,6 @@ import { OperationResult } from "../engine";
 import { countRequests } from "../provider/harness";
 import { expectOk, startVideoStack, VideoStack } from "./stack-harness";
 
-jest.setTimeout(120_000);
-
 let s: VideoStack;
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {

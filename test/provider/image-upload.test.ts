@@ -9,8 +9,6 @@ import { Clock } from "../../provider/core/clock";
 import { until } from "../until";
 import { countRequests, Harness, PROVIDER, startHarness } from "./harness";
 
-jest.setTimeout(30_000);
-
 const png = (fill: number) =>
     Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(400, fill)]);
 const args = (imagePath: string) => ({

@@ -12,8 +12,6 @@ import * as path from "path";
 import * as tls from "tls";
 import { countRequests, Harness, PROVIDER, startHarness, TOKEN } from "./harness";
 
-jest.setTimeout(60_000);
-
 const ROOT = path.resolve(__dirname, "..", "..");
 const GATEWAY = "imagine-gw.test"; // plain http, reachable only through the proxy
 const API = "api.imagine.test"; // https, reachable only through the proxy

@@ -9,8 +9,6 @@ import { createHandlers, VideoHandlers } from "../../provider/methods/handlers";
 import { countRequests, createFailure, Harness, OTHER_TOKEN, PROVIDER, startHarness, TOKEN } from "./harness";
 import { FakeVendor, finished, formField, startFakeVendor, vendorError } from "./fake-vendor";
 
-jest.setTimeout(30_000);
-
 const text = { prompt: "A lighthouse in a storm", style: "kling-1.0-pro", __provider: PROVIDER };
 const fingerprintOf = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 12);
 

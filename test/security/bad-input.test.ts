@@ -12,8 +12,6 @@ import * as net from "net";
 import * as path from "path";
 import { Harness, PROVIDER, startHarness, TOKEN } from "../provider/harness";
 
-jest.setTimeout(40_000);
-
 const text = { prompt: "A lighthouse in a storm", style: "kling-1.0-pro", __provider: PROVIDER };
 const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489", "hex");
 
