@@ -38,7 +38,7 @@ export class Video extends pulumi.dynamic.Resource {
     // `declare`: the SDK sets these outputs in the base constructor; class fields would overwrite them.
     /** The vendor's id of the video. */
     declare public readonly videoId: pulumi.Output<string>;
-    /** `processing`, `finished` or `failed`. */
+    /** `processing`, `finished`, `expired` (finished, its files aged out) or `failed`. */
     declare public readonly status: pulumi.Output<string>;
     /** Signed link to the video file (a secret: it grants access, and expires). */
     declare public readonly videoUrl: pulumi.Output<string | undefined>;
@@ -57,6 +57,8 @@ export class Video extends pulumi.dynamic.Resource {
     declare public readonly adoptVideoId: pulumi.Output<string | undefined>;
     /** The first 12 hex digits of the SHA-256 of the API key that made or adopted the video (never the key): destroy and refresh with another key do not take its 404 as proof that the video is gone. Absent for videos recorded before 0.2. */
     declare public readonly keyFingerprint: pulumi.Output<string | undefined>;
+    /** The first 12 hex digits of the SHA-256 of the endpoint (imagine:baseUrl's origin and path) that made or adopted the video: destroy and refresh against another endpoint do not take its 404 as proof that the video is gone. Absent for videos recorded before 0.2. */
+    declare public readonly endpointFingerprint: pulumi.Output<string | undefined>;
     /** Where this resource lives (project, stack, resource name), recorded for deletion receipts and the ledger of accepted generations. */
     declare public readonly identity: pulumi.Output<VideoIdentity>;
 
@@ -78,6 +80,7 @@ export class Video extends pulumi.dynamic.Resource {
             failureReason: undefined,
             imageDigest: undefined,
             keyFingerprint: undefined,
+            endpointFingerprint: undefined,
             ...(protect ? { protected: protect } : {}),
         };
         const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "videoUrl", "thumbnailUrl"];

@@ -1,6 +1,6 @@
 /** What the lifecycle operations share: their context, the partial failure that records a video, a failure in words. */
 import { ImagineClient } from "../api/client";
-import { keyFingerprint } from "../api/key-fingerprint";
+import { endpointFingerprint, keyFingerprint } from "../api/key-fingerprint";
 import { Clock } from "../core/clock";
 import { ImagineError } from "../core/errors";
 import { ProviderSettings } from "../inputs/settings";
@@ -59,6 +59,30 @@ export function otherKey(ctx: OperationContext, props: Props): string | undefine
         "(another key cannot see it)"
     );
 }
+/** The fingerprints recorded with a video the current settings make or adopt. */
+export function fingerprints(ctx: OperationContext): { keyFingerprint: string; endpointFingerprint: string } {
+    return {
+        keyFingerprint: keyFingerprint(ctx.settings.token),
+        endpointFingerprint: endpointFingerprint(ctx.settings.baseUrl),
+    };
+}
+
+/**
+ * When the current endpoint (imagine:baseUrl) is not the one recorded with the video, why a 404 proves
+ * nothing (for a message); undefined when it is the same, or the video predates endpoint fingerprints.
+ */
+export function otherEndpoint(ctx: OperationContext, props: Props): string | undefined {
+    const recorded = props.endpointFingerprint;
+    const current = endpointFingerprint(ctx.settings.baseUrl);
+    if (typeof recorded !== "string" || recorded === "" || recorded === current) {
+        return undefined;
+    }
+    return (
+        `it was made at the endpoint whose fingerprint is ${recorded}, and imagine:baseUrl (${ctx.settings.baseUrl}) has ${current} ` +
+        "(another endpoint does not know its videos, whatever it answers)"
+    );
+}
+
 export function describeFailure(e: unknown): string {
     if (e instanceof ImagineError) {
         return e.message;

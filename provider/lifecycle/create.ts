@@ -1,11 +1,10 @@
 /** `create`: a new generation, or the adoption of a video (named by `adoptVideoId`, or found in the ledger), then the wait. */
 import * as path from "path";
-import { keyFingerprint } from "../api/key-fingerprint";
 import { VideoStatus } from "../api/status";
 import { ImagineVideoNotFoundError } from "../core/errors";
 import { ImageFile } from "../inputs/image-file";
 import { definingDigest, identityOf as ledgerKeyOf, Ledger, LedgerEntry, LedgerKey } from "../ledger/ledger";
-import { OperationContext, Props } from "./context";
+import { fingerprints, OperationContext, Props } from "./context";
 import { pickInputs, statusOutputs, timeoutMs } from "./outputs";
 import { sweepLedger } from "./sweep";
 import { failedGeneration, finish, startedLongAgo } from "./wait";
@@ -16,8 +15,8 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     const deadline = start + timeoutMs(inputs);
     const base = pickInputs(inputs);
 
-    // The key that makes (or adopts) the video, by fingerprint: a later 404 with another key proves nothing.
-    const fingerprint = keyFingerprint(ctx.settings.token);
+    // The key and endpoint that make (or adopt) the video, by fingerprint: a later 404 from another proves nothing.
+    const recordedWith = fingerprints(ctx);
     if (typeof inputs.adoptVideoId === "string" || typeof inputs.adoptVideoId === "number") {
         const id = String(inputs.adoptVideoId);
         let status: VideoStatus;
@@ -34,7 +33,7 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
             throw e;
         }
         ctx.log(`adopted video ${id} (${status.state})`);
-        const outs = { ...base, ...statusOutputs(id, status), keyFingerprint: fingerprint };
+        const outs = { ...base, ...statusOutputs(id, status), ...recordedWith };
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
         return {
             id,
@@ -106,7 +105,7 @@ async function generate(
         ...base,
         videoId: id,
         status: "processing",
-        keyFingerprint: keyFingerprint(ctx.settings.token),
+        ...fingerprints(ctx),
     };
     // The vendor started the generation before it answered: plan the checks from the answer (an
     // image upload can take seconds), so they never come later than the schedule says.
@@ -151,7 +150,7 @@ async function adoptFromLedger(
     );
     const record = { ledger, key, digest: e.digest };
     return handOver(record, id, async () => {
-        const recorded = { ...base, keyFingerprint: keyFingerprint(ctx.settings.token) };
+        const recorded = { ...base, ...fingerprints(ctx) };
         const outs = status
             ? { ...recorded, ...statusOutputs(id, status) }
             : { ...recorded, videoId: id, status: "processing" };
@@ -161,7 +160,7 @@ async function adoptFromLedger(
         return {
             id,
             outs:
-                status?.state === "finished"
+                status !== undefined && status.state !== "processing"
                     ? outs
                     : await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status?.createdAt)),
         };

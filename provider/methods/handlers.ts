@@ -152,7 +152,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
             context = {
                 key,
                 ctx: {
-                    client: new ImagineClient(sender),
+                    client: new ImagineClient(sender, log),
                     settings,
                     clock,
                     random: deps.random,

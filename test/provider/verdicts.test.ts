@@ -164,8 +164,12 @@ describe("404s (purpose-built vendor)", () => {
         ]);
     });
 
-    it('a 404 with JSON outside the vendor\'s schema ({"detail": "Video not found"}) is about the video: destroy finishes, refresh drops it', async () => {
-        v = await startFakeVendor(() => ({ status: 404, body: { detail: "Video not found" } }));
+    it('a 404 with JSON outside the vendor\'s schema ({"detail": "Video not found"}) from an endpoint that answers unserved URLs otherwise is about the video: destroy finishes, refresh drops it', async () => {
+        v = await startFakeVendor((r) =>
+            /gone1/.test(r.path)
+                ? { status: 404, body: { detail: "Video not found" } }
+                : { status: 404, body: { detail: "Not Found" } },
+        );
         const logs: string[] = [];
         const p = await handlersFor(v.url, logs);
         await expect(p.delete("gone1", { videoId: "gone1" })).resolves.toBeUndefined();
