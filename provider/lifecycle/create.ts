@@ -34,6 +34,9 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
         }
         ctx.log(`adopted video ${id} (${status.state})`);
         const outs = { ...base, ...statusOutputs(id, status), ...recordedWith };
+        // Shown to the engine now: entries of this id under any identity (a ledger video adopted under a
+        // new name) are handed, so re-creating the old name neither adopts nor sweeps it.
+        await ctx.ledger?.handed(id);
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
         return {
             id,
@@ -129,7 +132,7 @@ async function adoptFromLedger(
     deadline: number,
 ): Promise<{ id: string; outs: Props } | undefined> {
     const id = e.videoId;
-    ledger.claim(id);
+    await ledger.claim(e);
     let status: VideoStatus | undefined;
     try {
         status = await ctx.client.getStatus(id, deadline);
@@ -167,16 +170,21 @@ async function adoptFromLedger(
     });
 }
 
-/** Runs the rest of a create, then marks the entry as handed to the engine, whether it returned or threw. */
+/**
+ * Runs the rest of a create, renewing the entry's lease meanwhile, then marks every entry of the id as
+ * handed to the engine, whether it returned or threw.
+ */
 async function handOver<T>(
     record: { ledger: Ledger; key: LedgerKey; digest: string } | undefined,
     id: string,
     rest: () => Promise<T>,
 ): Promise<T> {
+    const release = record?.ledger.hold(record.key, id, record.digest);
     try {
         return await rest();
     } finally {
-        await record?.ledger.handed(record.key, id, record.digest);
+        release?.();
+        await record?.ledger.handed(id, { key: record.key, digest: record.digest });
     }
 }
 /** The image as check recorded it; its bytes are read when the request is sent (see image-file.ts). */
