@@ -191,7 +191,7 @@ export class FileLedgerStore implements LedgerStore {
         let entries = this.byKey.get(k);
         if (line.op === "put") {
             const { op: _op, ...entry } = line;
-            if (!entries) this.byKey.set(k, (entries = new Map()));
+            if (!entries) this.byKey.set(k, (entries = new Map<string, LedgerEntry>()));
             if (!entries.has(entry.videoId)) this.live++;
             entries.set(entry.videoId, entry);
             let keys = this.ids.get(entry.videoId);

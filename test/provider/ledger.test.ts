@@ -259,7 +259,7 @@ describe("owned entries", () => {
         expect((await bob.find(KEY)).map((e) => e.videoId)).toEqual(["a1"]);
 
         // A process of this machine that no longer runs holds nothing.
-        const gone = spawnSync(process.execPath, ["-e", "0"]).pid!;
+        const gone = spawnSync(process.execPath, ["-e", "0"]).pid;
         const [host] = ownerId().split(":");
         await store().put({
             key: OTHER,
