@@ -32,6 +32,7 @@ import { imageQueue } from "./image-queue";
 import { bigDestroy, fleet, FLEET_TARGETS, FleetRun, fleetMeets } from "./fleet";
 import { pool } from "./pool";
 import { seedVideos } from "./seed";
+import { LEDGER_TARGET, ledgerScale, LedgerScaleRow, ledgerRowMeetsTarget } from "./ledger-scale";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
@@ -248,6 +249,7 @@ const TARGETS = {
         "every row: detectionLagSeconds <= max(15, 25% of the generation time); statusRequests <= 30 at 12 minutes",
     pollingLearning: "every row: second batch noticed within max(15 s, 25%), at most 1 status request more per video",
     imageQueue: "imageQueuePeakRssMiB <= 300 (100 image creates of 10 MiB), failures 0",
+    ledgerScale: LEDGER_TARGET,
     ...FLEET_TARGETS,
 };
 
@@ -267,6 +269,7 @@ function meets(results: Record<string, unknown>, runs: FleetRun[]): Record<strin
         ...(r.imageQueue
             ? { imageQueue: r.imageQueue.imageQueuePeakRssMiB <= 300 && r.imageQueue.failures === 0 }
             : {}),
+        ...(results.ledgerScale ? { ledgerScale: ledgerRowMeetsTarget(results.ledgerScale as LedgerScaleRow) } : {}),
     };
 }
 
@@ -295,6 +298,7 @@ async function main() {
     await run("pollingTable", () => pollingTable({ small: SMALL, speed: pollingSpeed }));
     await run("pollingLearning", () => pollingLearning({ small: SMALL, speed: pollingSpeed }));
     await run("imageQueue", () => imageQueue(SMALL));
+    await run("ledgerScale", () => ledgerScale(SMALL));
     // Fleets on one key: accelerated; the emulator's pacing is strict, so keep the speed modest.
     const fleetSpeed = Number(args["fleet-speed"] ?? (SMALL ? 20 : 5));
     if (!args.only || args.only === "fleet") {

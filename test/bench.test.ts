@@ -75,6 +75,13 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     }
     expect(r.bigDestroy).toEqual(expect.objectContaining({ failures: 0, videos: 50 }));
     expect(typeof r.bigDestroy.ratio).toBe("number");
+    // The ledger after a long life: the row's shape (its targets are judged on the full run).
+    expect(Object.keys(r.ledgerScale).sort()).toEqual(
+        ["concurrentDiffs", "concurrentMs", "createMs", "diffMs", "fileBytes", "pastVideos", "peakRssMiB"].sort(),
+    );
+    for (const v of Object.values(r.ledgerScale)) expect(typeof v).toBe("number");
+    expect(r.ledgerScale.pastVideos).toBeGreaterThan(0);
+    expect(typeof report.targetsMet.ledgerScale).toBe("boolean");
     expect(report.machine.cpus).toBeGreaterThan(0);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
 }, 240_000);
