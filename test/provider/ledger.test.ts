@@ -231,24 +231,18 @@ describe("owned entries", () => {
         const warnings: string[] = [];
         const file = path.join(dir, "ledger.jsonl");
         const store = () => new FileLedgerStore(file, "ledger.jsonl", (m) => warnings.push(m));
-        const alice = new Ledger({
-            local: store(),
-            account: ACCOUNT,
-            days: 7,
-            warn: (m) => warnings.push(m),
-            inFlight: new Set(),
-            now: () => now,
-            owner: ownerId("alice"),
-        });
-        const bob = new Ledger({
-            local: store(),
-            account: ACCOUNT,
-            days: 7,
-            warn: (m) => warnings.push(m),
-            inFlight: new Set(),
-            now: () => now,
-            owner: ownerId("bob"),
-        });
+        const runner = (name: string) =>
+            new Ledger({
+                local: store(),
+                account: ACCOUNT,
+                days: 7,
+                warn: (m) => warnings.push(m),
+                inFlight: new Set(),
+                now: () => now,
+                owner: ownerId(name),
+            });
+        const alice = runner("alice");
+        const bob = runner("bob");
         await alice.accepted(KEY, "a1", "sha256:a");
         expect(await bob.find(KEY)).toEqual([]); // Alice's create is waiting for it
         now += 30_000;

@@ -12,9 +12,8 @@ import * as path from "path";
 import { startEmulator } from "imagine-api-emulator";
 import { ImagineOtherEndpointError, ImagineProtocolError } from "../../provider/core/errors";
 import { diffVideo } from "../../provider/methods/diff";
-import { createHandlers, VideoHandlers } from "../../provider/methods/handlers";
 import { FakeVendor, finished, startFakeVendor } from "./fake-vendor";
-import { countRequests, Harness, PROVIDER, startHarness, TOKEN } from "./harness";
+import { countRequests, handlersFor, Harness, PROVIDER, startHarness, TOKEN } from "./harness";
 
 jest.setTimeout(30_000);
 
@@ -26,26 +25,6 @@ const text = (name = "clip") => ({
 });
 const fingerprintOf = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
 const LONG_LINKS = { urlTtlSeconds: 100_000_000 };
-
-/** Handlers against a fake vendor, with fast polling and retries. */
-async function handlersFor(url: string, logs: string[] = []): Promise<VideoHandlers> {
-    const h = createHandlers({
-        log: (m) => logs.push(m),
-        env: {},
-        cwd: () => process.cwd(),
-        backoff: { baseDelayMs: 5, maxDelayMs: 20 },
-    });
-    const all: Record<string, string> = {
-        "imagine:apiToken": TOKEN,
-        "imagine:baseUrl": url,
-        "imagine:requestsPerMinute": "60000",
-        "imagine:minPollSeconds": "0.02",
-        "imagine:maxPollSeconds": "0.05",
-        "imagine:deleteTimeoutMinutes": "0.05",
-    };
-    await h.configure({ config: { get: (k: string) => all[k] } });
-    return h;
-}
 
 const failureOf = (p: Promise<unknown>) =>
     p.then(
