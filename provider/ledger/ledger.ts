@@ -246,13 +246,15 @@ export class Ledger {
         const stores = this.stores();
         await Promise.all(
             stores.map(async (store) => {
+                // A store that cannot say (Redis down) is skipped quietly: a handed entry only waits to expire.
+                const found = await store.byId(videoId).catch(() => []);
                 try {
-                    for (const e of await store.byId(videoId)) {
+                    for (const e of found) {
                         await store.remove(e.key, videoId);
                     }
                 } catch (e) {
                     this.warnOnce(
-                        `${store.description} could not be updated (${reason(e)}); an entry of video ${videoId} stays until it expires`,
+                        `${store.description} could not be updated (${reason(e)}); entries of videos the engine holds stay there until they expire`,
                     );
                 }
             }),
