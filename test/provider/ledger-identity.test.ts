@@ -133,3 +133,38 @@ it("a ledger video adopted under a new name with adoptVideoId is neither swept n
     expect(await vendorHas(id)).toBe(true);
     expect((await p.read(id, adopted.outs)).id).toBe(id);
 });
+
+it("a Redis that keeps nothing on disk or evicts keys gets one warning at the ledger's first use; one that persists, none", async () => {
+    h = await startHarness({ processingSeconds: 0 });
+    const warnings: string[] = [];
+    const instance = () =>
+        h.handlers(
+            { "imagine:redisUrl": redis.url },
+            {
+                warn: (m) => warnings.push(m),
+                redis: (url) => {
+                    const c = connectRedis(url, () => undefined);
+                    clients.push(c);
+                    return c;
+                },
+            },
+        );
+    const make = async (p: Awaited<ReturnType<typeof instance>>, prompt: string) =>
+        p.create({ ...video(prompt, identity("acme")), waitForCompletion: false });
+    await make(await instance(), "a dune");
+    expect(warnings.filter((w) => /the Redis of imagine:redisUrl/.test(w))).toEqual([]);
+
+    const admin = new Redis(redis.url);
+    clients.push(admin);
+    await admin.config("SET", "appendonly", "no");
+    await admin.config("SET", "maxmemory-policy", "volatile-lru");
+    const p = await instance(); // one provider process: one warning, however many creates
+    await make(p, "a reef");
+    await make(p, "a glacier");
+    await until("the durability warning", () => warnings.some((w) => /the Redis of imagine:redisUrl/.test(w)));
+    expect(warnings.filter((w) => /the Redis of imagine:redisUrl/.test(w))).toEqual([
+        "the Redis of imagine:redisUrl has no persistence (appendonly no, no RDB saves) and evicts keys (maxmemory-policy volatile-lru): " +
+            "the ledger of accepted generations there can be lost (the local ledger file keeps a copy for this machine only). " +
+            "Give it persistence (appendonly yes, or RDB saves) and maxmemory-policy noeviction.",
+    ]);
+});
