@@ -35,6 +35,7 @@ import { cliDelete } from "./cli-delete";
 import { countRequests } from "./request-count";
 import { pool } from "./pool";
 import { seedVideos } from "./seed";
+import { LEDGER_TARGET, ledgerScale, LedgerScaleRow, ledgerRowMeetsTarget } from "./ledger-scale";
 
 const TOKEN = "vk-benchSCALE0123456789abcdefghijklmnopqrstuvwxyzAB";
 const { values: args } = parseArgs({
@@ -244,6 +245,7 @@ const TARGETS = {
     imageQueue: "imageQueuePeakRssMiB <= 300 (100 image creates of 10 MiB), failures 0",
     cliDelete:
         "ratio <= 1.1 (against 1,000 / 50 minutes), failures 0, share429 <= 0.02, peakRssMiB <= 150, dryRunPeakRssMiB <= 150",
+    ledgerScale: LEDGER_TARGET,
     ...FLEET_TARGETS,
 };
 
@@ -273,6 +275,7 @@ function meets(results: Record<string, unknown>, runs: FleetRun[]): Record<strin
                       r.cliDelete.dryRunPeakRssMiB <= 150,
               }
             : {}),
+        ...(results.ledgerScale ? { ledgerScale: ledgerRowMeetsTarget(results.ledgerScale as LedgerScaleRow) } : {}),
     };
 }
 
@@ -301,6 +304,7 @@ async function main() {
     await run("pollingTable", () => pollingTable({ small: SMALL, speed: pollingSpeed }));
     await run("pollingLearning", () => pollingLearning({ small: SMALL, speed: pollingSpeed }));
     await run("imageQueue", () => imageQueue(SMALL));
+    await run("ledgerScale", () => ledgerScale(SMALL));
     // Fleets on one key: accelerated; the emulator's pacing is strict, so keep the speed modest.
     const fleetSpeed = Number(args["fleet-speed"] ?? (SMALL ? 20 : 5));
     if (!args.only || args.only === "fleet") {

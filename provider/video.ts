@@ -24,9 +24,22 @@ export interface VideoArgs {
 
 /** The resource's identity as the provider records it (absent from videos recorded by the 0.1.0 release). */
 export interface VideoIdentity {
+    /** The Pulumi organization, when the CLI passes one (absent in state from 0.1 and where the host passes none). */
+    organization?: string;
     project: string;
     stack: string;
+    /** The parent resource's URN, when the Video has a parent (absent in state from 0.1). */
+    parent?: string;
     name: string;
+}
+
+/** `pulumi.getOrganization()`, which throws where the host passes no organization (older CLIs, mocks): then none. */
+function organization(): string | undefined {
+    try {
+        return pulumi.getOrganization() || undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 /**
@@ -38,7 +51,7 @@ export class Video extends pulumi.dynamic.Resource {
     // `declare`: the SDK sets these outputs in the base constructor; class fields would overwrite them.
     /** The vendor's id of the video. */
     declare public readonly videoId: pulumi.Output<string>;
-    /** `processing`, `finished` or `failed`. */
+    /** `processing`, `finished`, `expired` (finished, its files aged out) or `failed`. */
     declare public readonly status: pulumi.Output<string>;
     /** Signed link to the video file (a secret: it grants access, and expires). */
     declare public readonly videoUrl: pulumi.Output<string | undefined>;
@@ -57,7 +70,9 @@ export class Video extends pulumi.dynamic.Resource {
     declare public readonly adoptVideoId: pulumi.Output<string | undefined>;
     /** The first 12 hex digits of the SHA-256 of the API key that made or adopted the video (never the key): destroy and refresh with another key do not take its 404 as proof that the video is gone. Absent for videos recorded by the 0.1.0 release. */
     declare public readonly keyFingerprint: pulumi.Output<string | undefined>;
-    /** Where this resource lives (project, stack, resource name), recorded for deletion receipts and the ledger of accepted generations. */
+    /** The first 12 hex digits of the SHA-256 of the endpoint (imagine:baseUrl's origin and path) that made or adopted the video: destroy and refresh against another endpoint do not take its 404 as proof that the video is gone. Absent for videos recorded before 0.2. */
+    declare public readonly endpointFingerprint: pulumi.Output<string | undefined>;
+    /** Where this resource lives (organization, project, stack, parent URN, resource name), recorded for deletion receipts and the ledger of accepted generations. */
     declare public readonly identity: pulumi.Output<VideoIdentity>;
 
     constructor(name: string, args: VideoArgs, opts?: pulumi.CustomResourceOptions) {
@@ -69,7 +84,14 @@ export class Video extends pulumi.dynamic.Resource {
             ...args,
             // The provider's methods never see the URN: the resource's identity travels as an input.
             // Not a defining input: it never causes a replacement (see diff.ts).
-            identity: { project: pulumi.getProject(), stack: pulumi.getStack(), name } satisfies VideoIdentity,
+            // The parent's URN is an Output: it travels as an input and resolves before the provider sees it.
+            identity: pulumi.output({
+                ...(organization() !== undefined ? { organization: organization() } : {}),
+                project: pulumi.getProject(),
+                stack: pulumi.getStack(),
+                ...(opts?.parent ? { parent: opts.parent.urn } : {}),
+                name,
+            }) as pulumi.Output<VideoIdentity>,
             videoId: undefined,
             status: undefined,
             videoUrl: undefined,
@@ -78,6 +100,7 @@ export class Video extends pulumi.dynamic.Resource {
             failureReason: undefined,
             imageDigest: undefined,
             keyFingerprint: undefined,
+            endpointFingerprint: undefined,
             ...(protect ? { protected: protect } : {}),
         };
         const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "videoUrl", "thumbnailUrl"];

@@ -40,8 +40,9 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     expect(Object.keys(r.fanout)).toEqual(expect.arrayContaining(["share429", "ratio", "referenceSeconds"]));
     expect(r.state.providerBytes).toBeLessThanOrEqual(2048);
     expect(r.state.resourceStateBytes).toBeGreaterThan(r.state.providerBytes);
-    // Verified deletes: the file check is a storage request, not an API request; a status read is one.
-    expect(r.destroyVerification).toMatchObject({ failures: 0, videosLeft: 0, fileStorageRequestsPerVideo: 1 });
+    // Verified deletes: the file checks are storage requests, not API requests (one before the delete, so
+    // the one after it can prove something, and one after); a status read is one API request.
+    expect(r.destroyVerification).toMatchObject({ failures: 0, videosLeft: 0, fileStorageRequestsPerVideo: 2 });
     expect(r.destroyVerification.fileApiRequestsPerVideo).toBeLessThan(r.destroyVerification.statusApiRequestsPerVideo);
     // The polling table: a row per generation time at default settings. Lags are measured on an
     // accelerated clock, where a stall of a few ms is seconds: only their presence is asserted here;
@@ -75,6 +76,13 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     }
     expect(r.bigDestroy).toEqual(expect.objectContaining({ failures: 0, videos: 50 }));
     expect(typeof r.bigDestroy.ratio).toBe("number");
+    // The ledger after a long life: the row's shape (its targets are judged on the full run).
+    expect(Object.keys(r.ledgerScale).sort()).toEqual(
+        ["concurrentDiffs", "concurrentMs", "createMs", "diffMs", "fileBytes", "pastVideos", "peakRssMiB"].sort(),
+    );
+    for (const v of Object.values(r.ledgerScale)) expect(typeof v).toBe("number");
+    expect(r.ledgerScale.pastVideos).toBeGreaterThan(0);
+    expect(typeof report.targetsMet.ledgerScale).toBe("boolean");
     expect(report.machine.cpus).toBeGreaterThan(0);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
 }, 240_000);

@@ -1,6 +1,6 @@
 /**
  * A real redis-server for tests and benchmarks: on a free loopback port, in a temporary folder,
- * without persistence, stopped by its owner (and killed if the owning process exits first).
+ * with an append-only file (as the ledger asks of a Redis; never fsync'd), stopped by its owner (and killed if the owning process exits first).
  * `kill9` and `restart` (same port, empty data) let tests lose Redis mid-run and bring it back.
  */
 import { ChildProcess, spawn } from "child_process";
@@ -46,7 +46,10 @@ export async function startRedisServer(): Promise<RunningRedis> {
                 dir,
                 "--save",
                 "",
+                // Persistent as the ledger asks (no durability warning), without an fsync per write.
                 "--appendonly",
+                "yes",
+                "--appendfsync",
                 "no",
                 "--daemonize",
                 "no",
@@ -113,6 +116,9 @@ export async function startRedisServer(): Promise<RunningRedis> {
         },
         async restart() {
             await stopChild("SIGKILL");
+            // "With no data": what the append-only file kept goes too.
+            fs.rmSync(dir, { recursive: true, force: true });
+            fs.mkdirSync(dir, { recursive: true });
             await launch();
         },
         freeze() {

@@ -1,4 +1,5 @@
 /** The Imagine API's operations (generate, status, delete) and their URL variants, over one RequestSender. */
+import { randomBytes } from "crypto";
 import { Priority } from "../budget/budget";
 import {
     ImagineConnectionError,
@@ -100,23 +101,39 @@ export function videoIdOf(body: unknown): string | undefined {
     return undefined;
 }
 
+/** A 404's body with the request's path and id taken out, to compare with the canary's. */
+function normalizeBody(body: string | undefined, path: string, id: string): string {
+    return (body ?? "").split(path).join("<path>").split(id).join("<id>");
+}
+
 /** What a status read says about a video that a delete was told is gone. */
 type Confirmation = "gone" | "exists" | "unknown";
+
+/** What the endpoint answered a URL it surely does not serve (the canary): how its "no such route" looks. */
+type CanaryAnswer = { kind: "route-missing" } | { kind: "not-found"; body: string } | { kind: "anything" };
 
 /**
  * The Imagine video API, one method per vendor operation. Knows the documented URL variants and
  * falls back between them when one is not served (a 404 that is not JSON or says the route is
- * missing, or a 405), remembering the form that worked. A 404 with the vendor's body is an answer
- * about the video; so is one with other JSON, once this status form has answered before (until then
- * the other forms are tried too, in case a framework's JSON 404 hides a missing route).
+ * missing, or a 405), remembering the form that worked. A 404 counts as "no such video" only when it
+ * is positively about the video: the vendor's error body, or a 404 of a status form that answered
+ * 2xx in this process, or one the endpoint tells apart from its answer to a made-up URL (one canary
+ * request, said in the log). A server that answers `{"detail":"Not Found"}` to every unknown URL
+ * proves nothing: the read fails, naming the endpoint, and nothing is counted as gone.
  */
 export class ImagineClient {
     private statusRoute = 0;
     private deleteRoute = 0;
     /** Status forms that have answered 2xx in this process: their 404s are about the video. */
     private readonly servedStatusRoutes = new Set<number>();
+    /** The canary's answer, asked once per client (never cached when it failed). */
+    private canary?: Promise<CanaryAnswer>;
+    private readonly told = new Set<string>();
 
-    constructor(readonly sender: RequestSender) {}
+    constructor(
+        readonly sender: RequestSender,
+        private readonly log: (message: string) => void = () => undefined,
+    ) {}
 
     /** Starts a generation; text to video, or image to video when `req.image` is set. */
     async createVideo(req: GenerationRequest, deadlineMs: number): Promise<{ id: string }> {
@@ -198,6 +215,7 @@ export class ImagineClient {
         let goneSaidBy: string | undefined;
         let statusShowsVideo = false;
         let missing: ImagineRouteNotFoundError | undefined;
+        let firstWasVendors = false;
         for (const index of [this.deleteRoute, 1 - this.deleteRoute]) {
             const route = DELETE_ROUTES[index];
             if (used) used.method = route.method as "DELETE" | "POST";
@@ -213,9 +231,10 @@ export class ImagineClient {
                 if (!(e instanceof ImagineVideoNotFoundError)) {
                     throw e;
                 }
-                if (goneSaidBy !== undefined && !statusShowsVideo) {
-                    return "already-gone"; // both methods say so, and no status form is served to ask
+                if (goneSaidBy !== undefined && !statusShowsVideo && e.vendorSchema && firstWasVendors) {
+                    return "already-gone"; // both methods say so in the vendor's words, and no status form is served to ask
                 }
+                firstWasVendors = e.vendorSchema;
                 goneSaidBy = e.operation ?? `${route.method} ${route.path(id)}`;
                 if (!statusShowsVideo) {
                     const confirmation = await this.confirm(id, deadlineMs);
@@ -267,7 +286,7 @@ export class ImagineClient {
     private async statusBody(id: string, deadlineMs: number): Promise<unknown> {
         const start = this.statusRoute;
         let lastMissing: ImagineRouteNotFoundError | undefined;
-        let notFound: ImagineVideoNotFoundError | undefined;
+        let notFound: { error: ImagineVideoNotFoundError; path: string } | undefined;
         for (let i = 0; i < STATUS_ROUTES.length; i++) {
             const index = (start + i) % STATUS_ROUTES.length;
             const route = STATUS_ROUTES[index];
@@ -278,7 +297,7 @@ export class ImagineClient {
                 return body;
             } catch (e) {
                 if (e instanceof ImagineVideoNotFoundError && !e.vendorSchema && !this.servedStatusRoutes.has(index)) {
-                    notFound ??= e; // another form may still serve the video
+                    notFound ??= { error: e, path: route.path(encodeURIComponent(id)) }; // another form may still serve the video
                     continue;
                 }
                 if (!(e instanceof ImagineRouteNotFoundError)) {
@@ -287,6 +306,72 @@ export class ImagineClient {
                 lastMissing = e;
             }
         }
-        throw notFound ?? lastMissing!;
+        if (notFound) {
+            await this.proveAboutVideo(notFound.error, notFound.path, id, deadlineMs);
+            throw notFound.error;
+        }
+        throw lastMissing!;
+    }
+
+    /**
+     * A 404 that is not in the vendor's words, from a status form that has not answered 2xx in this
+     * process: it is about the video only if the endpoint answers a URL it surely does not serve in
+     * another way (one canary request per client). Otherwise it proves nothing, and this throws.
+     */
+    private async proveAboutVideo(
+        e: ImagineVideoNotFoundError,
+        path: string,
+        id: string,
+        deadlineMs: number,
+    ): Promise<void> {
+        const token = randomBytes(6).toString("hex");
+        this.canary ??= this.askCanary(token, deadlineMs).catch((err: unknown) => {
+            this.canary = undefined;
+            throw err;
+        });
+        const answer = await this.canary;
+        const base = this.sender.baseUrl;
+        const shown =
+            answer.kind === "route-missing" ||
+            (answer.kind === "not-found" && answer.body !== normalizeBody(e.body, path, id));
+        const said = e.body ? `"${e.body}"` : "an empty body";
+        if (shown) {
+            this.tellOnce(
+                `the endpoint ${base} answers a URL it does not serve unlike ${e.operation} (${said}), as one canary request showed: its 404s are about the video`,
+            );
+            return;
+        }
+        throw new ImagineProtocolError(
+            `video ${id}: ${e.operation} answered 404 with ${said}, which is not the Imagine API's answer, and ${base} answers a URL it ` +
+                "does not serve the same way (one canary request): this proves nothing about the video, so it is not counted as gone " +
+                "and stays in the stack. Check imagine:baseUrl (or IMAGINE_BASE_URL): it should be https://api.vyro.ai.",
+            { operation: e.operation, httpStatus: 404 },
+        );
+    }
+
+    /** One request to a URL no Imagine API serves; what came back, with its path and token taken out. */
+    private async askCanary(token: string, deadlineMs: number): Promise<CanaryAnswer> {
+        const path = `/v2/video/imagine-canary-${token}/no-such-route-${token}`;
+        try {
+            await this.sender.send({ method: "GET", path, idempotent: true, deadlineMs, priority: "low" });
+            return { kind: "anything" };
+        } catch (e) {
+            if (e instanceof ImagineRouteNotFoundError) {
+                return { kind: "route-missing" };
+            }
+            if (e instanceof ImagineVideoNotFoundError) {
+                return e.vendorSchema
+                    ? { kind: "route-missing" }
+                    : { kind: "not-found", body: normalizeBody(e.body, path, `imagine-canary-${token}`) };
+            }
+            throw e;
+        }
+    }
+
+    private tellOnce(message: string): void {
+        if (!this.told.has(message)) {
+            this.told.add(message);
+            this.log(message);
+        }
     }
 }

@@ -155,6 +155,11 @@ export class RequestSender {
         }
     }
 
+    /** The endpoint as configured (it holds no credential), for messages. */
+    get baseUrl(): string {
+        return this.options.baseUrl;
+    }
+
     /** Strips the API token (and signed URL queries) out of any text that may reach a user. */
     redact(text: string): string {
         return redactSecrets(text, this.options.token);

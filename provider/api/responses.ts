@@ -186,6 +186,7 @@ export function errorFromResponse(
             ? new ImagineVideoNotFoundError(`${operation}: no such video for this API key (${said}).`, {
                   ...details,
                   vendorSchema: vendor !== undefined,
+                  body: excerpt(rawBody, redact, 300),
               })
             : new ImagineRouteNotFoundError(
                   `${operation}: the server does not serve this URL (${said}). ` +

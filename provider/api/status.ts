@@ -1,6 +1,7 @@
 /** Reading the vendor's status payload, in both documented shapes, into one normalized form. */
 
-export type VideoState = "processing" | "finished" | "failed";
+/** `expired`: the generation finished, and its files have aged out (not a failure: nothing replaces it). */
+export type VideoState = "processing" | "finished" | "expired" | "failed";
 
 export interface VideoStatus {
     state: VideoState;
@@ -13,6 +14,8 @@ export interface VideoStatus {
     message?: string;
     /** What a progress line says about a running video, e.g. `processing`, or an unknown word marked as such. */
     progress: string;
+    /** The vendor's word when this provider does not know it (the state then only says "not decided by the word"). */
+    unknownWord?: string;
 }
 
 const RUNNING = new Set([
@@ -30,19 +33,9 @@ const RUNNING = new Set([
     "submitted",
 ]);
 const DONE = new Set(["finished", "completed", "complete", "success", "succeeded", "done", "ready", "generated"]);
-const FAILED = new Set([
-    "failed",
-    "error",
-    "errored",
-    "failure",
-    "cancelled",
-    "canceled",
-    "rejected",
-    "expired",
-    "timeout",
-    "timed_out",
-    "aborted",
-]);
+const FAILED = new Set(["failed", "error", "errored", "failure", "cancelled", "canceled", "rejected", "aborted"]);
+/** Finished, its files gone (aged out): the video was made; a refresh must not count it as failed. */
+const EXPIRED = new Set(["expired"]);
 
 /** Legacy-shape `video.code` values (the shape has no status word): 1 running, 2 done, 3 failed. */
 const LEGACY_CODES: Record<number, VideoState> = { 1: "processing", 2: "finished", 3: "failed" };
@@ -60,7 +53,8 @@ const ERROR_FIELDS = [
 
 /**
  * Normalizes `{"status":"success","video":{...}}` in either documented shape, by rule:
- * - a known status word decides (failure words fail, progress words wait, done words finish);
+ * - a known status word decides (failure words fail, progress words wait, done words finish, `expired`
+ *   is a finished video whose files are gone); `timeout` is not a known word (a job's or a link's?);
  * - the legacy shape's `video.code` decides when there is no word;
  * - otherwise a generation URL means finished, an error-like field (never a plain `message`) means
  *   failed with the vendor's words, and anything else waits, its progress line naming an unknown word.
@@ -86,6 +80,8 @@ export function parseStatusPayload(body: unknown): VideoStatus {
     let progress: string | undefined;
     if (word !== undefined && FAILED.has(word)) {
         state = "failed";
+    } else if (word !== undefined && EXPIRED.has(word)) {
+        state = "expired";
     } else if (word !== undefined && DONE.has(word)) {
         state = "finished";
     } else if (word !== undefined && RUNNING.has(word)) {
@@ -103,7 +99,9 @@ export function parseStatusPayload(body: unknown): VideoStatus {
         }
     }
     const message = state === "failed" ? (errorText ?? notice) : notice;
+    const known = word === undefined || FAILED.has(word) || EXPIRED.has(word) || DONE.has(word) || RUNNING.has(word);
     return {
+        ...(known ? {} : { unknownWord: rawWord!.slice(0, 40) }),
         state,
         vendorStatus: word,
         videoUrl,

@@ -118,7 +118,7 @@ export async function runDeletes(
                 continue;
             }
             try {
-                appendReceipt(o.receipts, out.io.cwd, {
+                await appendReceipt(o.receipts, out.io.cwd, {
                     videoId: id,
                     ...identity(props),
                     deletedAt: new Date().toISOString(),

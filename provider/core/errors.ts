@@ -54,9 +54,12 @@ export class ImagineInvalidRequestError extends ImagineError {}
  */
 export class ImagineVideoNotFoundError extends ImagineError {
     readonly vendorSchema: boolean;
-    constructor(message: string, details: ImagineErrorDetails & { vendorSchema?: boolean } = {}) {
+    /** The answer's body, redacted and cut (to compare with what the endpoint answers a URL it does not serve). */
+    readonly body?: string;
+    constructor(message: string, details: ImagineErrorDetails & { vendorSchema?: boolean; body?: string } = {}) {
         super(message, details);
         this.vendorSchema = details.vendorSchema ?? true;
+        this.body = details.body;
     }
 }
 
@@ -122,3 +125,9 @@ export class ImagineImageChangedError extends ImagineError {}
  * key that made (or adopted) it: the 404 proves nothing, so the video stays in the stack.
  */
 export class ImagineOtherKeyError extends ImagineError {}
+
+/**
+ * Raised by destroy when a video was made at another endpoint than the current `imagine:baseUrl` and this
+ * one says it does not exist (or cannot show that its 404 is about the video): the video stays in the stack.
+ */
+export class ImagineOtherEndpointError extends ImagineError {}

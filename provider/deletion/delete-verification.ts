@@ -1,9 +1,12 @@
 /**
  * Proof that a deleted video is gone. With `imagine:verifyDeletes` = `file` (the default), the
  * stored file link (`videoUrl`, a presigned storage URL) is asked for one byte: storage, not the
- * API, answers, so this costs no API request and never carries the API token. Only 404 or 410 is
- * proof; an expired or refused link (403), any other answer, or no link falls back to a status
- * read, where the vendor's 404 is proof. `status` always reads the status.
+ * API, answers, so this costs no API request and never carries the API token. The link is asked
+ * before the delete is sent too: its 404 or 410 afterwards is proof only if it answered 2xx or 416
+ * before (a stale link, a moved bucket, answers 404 whether the video exists or not). An expired or
+ * refused link (403), any other answer, a link that did not work before, or no link falls back to a
+ * status read, where the vendor's 404 is proof. `status` always reads the status. The probe goes
+ * through the proxy the standard variables choose (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as API requests do.
  */
 import axios, { AxiosInstance } from "axios";
 import { ImagineClient } from "../api/client";
@@ -48,7 +51,8 @@ let storage: AxiosInstance | undefined;
  * rather than HEAD; the body is never read.
  */
 function storageClient(): AxiosInstance {
-    storage ??= axios.create({ responseType: "stream", validateStatus: () => true, maxRedirects: 5, proxy: false });
+    // No `proxy` option: axios reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY for each request, like the RequestSender.
+    storage ??= axios.create({ responseType: "stream", validateStatus: () => true, maxRedirects: 5 });
     return storage;
 }
 
@@ -75,7 +79,10 @@ export async function probeFile(url: string, timeoutMs: number): Promise<FileAns
     }
 }
 
-/** Whether the vendor still holds the video, by the means `mode` says (`off` is never asked). */
+/**
+ * Whether the vendor still holds the video, by the means `mode` says (`off` is never asked).
+ * `fileUrl` is the stored link only when it answered 2xx or 416 before the delete (see probeFile).
+ */
 export async function checkGone(
     ctx: VerificationContext,
     id: string,

@@ -3,9 +3,10 @@
  * deleted or found already gone, for auditors. A receipt holds ids, names, a time, the HTTP method
  * and how the deletion was proven; never a URL or a token. Each receipt is one write of one whole
  * line to a file opened with O_APPEND, so many deletes and several processes can append at once
- * without interleaving.
+ * without interleaving; the write and its fsync run off the event loop (a slow audit folder holds up
+ * only its own delete), and the delete is reported done only once its receipt is on disk.
  */
-import * as fs from "fs";
+import { constants, promises as fsp } from "fs";
 import * as path from "path";
 
 /** How a deletion was established. */
@@ -59,19 +60,21 @@ export function receiptLine(r: DeletionReceipt): string {
 
 /**
  * Appends one receipt to `file` (resolved against `cwd`, the program folder), creating its folder.
- * One write(2) of the whole line with O_APPEND: atomic against other appenders on a local disk.
+ * One write(2) of the whole line with O_APPEND (atomic against other appenders on a local disk), then
+ * fsync: resolved once the receipt survives a crash.
  */
-export function appendReceipt(file: string, cwd: string, receipt: DeletionReceipt): void {
+export async function appendReceipt(file: string, cwd: string, receipt: DeletionReceipt): Promise<void> {
     const target = path.resolve(cwd, file);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    await fsp.mkdir(path.dirname(target), { recursive: true });
     const line = Buffer.from(receiptLine(receipt), "utf8");
-    const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
+    const fh = await fsp.open(target, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
     try {
-        const written = fs.writeSync(fd, line, 0, line.length);
-        if (written !== line.length) {
-            throw new Error(`wrote ${written} of ${line.length} bytes`);
+        const { bytesWritten } = await fh.write(line, 0, line.length);
+        if (bytesWritten !== line.length) {
+            throw new Error(`wrote ${bytesWritten} of ${line.length} bytes`);
         }
+        await fh.sync();
     } finally {
-        fs.closeSync(fd);
+        await fh.close();
     }
 }

@@ -1,6 +1,6 @@
 /** What the lifecycle operations share: their context, the partial failure that records a video, a failure in words. */
 import { ImagineClient } from "../api/client";
-import { keyFingerprint } from "../api/key-fingerprint";
+import { endpointFingerprint, keyFingerprint } from "../api/key-fingerprint";
 import { Clock } from "../core/clock";
 import { ImagineError } from "../core/errors";
 import { ProviderSettings } from "../inputs/settings";
@@ -44,21 +44,44 @@ export class VideoPartialFailureError extends Error {
 
 export type Props = Record<string, unknown>;
 
+/** The fingerprints recorded with a video the current settings make or adopt. */
+export function fingerprints(ctx: OperationContext): { keyFingerprint: string; endpointFingerprint: string } {
+    return {
+        keyFingerprint: keyFingerprint(ctx.settings.token),
+        endpointFingerprint: endpointFingerprint(ctx.settings.baseUrl),
+    };
+}
+
+/** The fingerprint recorded with the video when it is not the current one; undefined when the same, or none was recorded. */
+function mismatch(recorded: unknown, current: string): string | undefined {
+    return typeof recorded === "string" && recorded !== "" && recorded !== current ? recorded : undefined;
+}
+
 /**
  * When the current key is not the one recorded with the video, why a 404 proves nothing (for a
  * message); undefined when it is the same key, or the video predates fingerprints.
  */
 export function otherKey(ctx: OperationContext, props: Props): string | undefined {
-    const recorded = props.keyFingerprint;
     const current = keyFingerprint(ctx.settings.token);
-    if (typeof recorded !== "string" || recorded === "" || recorded === current) {
-        return undefined;
-    }
-    return (
-        `it was made with the API key whose fingerprint is ${recorded}, and the current key's is ${current} ` +
-        "(another key cannot see it)"
-    );
+    const recorded = mismatch(props.keyFingerprint, current);
+    return recorded
+        ? `it was made with the API key whose fingerprint is ${recorded}, and the current key's is ${current} (another key cannot see it)`
+        : undefined;
 }
+
+/**
+ * When the current endpoint (imagine:baseUrl) is not the one recorded with the video, why a 404 proves
+ * nothing (for a message); undefined when it is the same, or the video predates endpoint fingerprints.
+ */
+export function otherEndpoint(ctx: OperationContext, props: Props): string | undefined {
+    const current = endpointFingerprint(ctx.settings.baseUrl);
+    const recorded = mismatch(props.endpointFingerprint, current);
+    return recorded
+        ? `it was made at the endpoint whose fingerprint is ${recorded}, and imagine:baseUrl (${ctx.settings.baseUrl}) has ${current} ` +
+              "(another endpoint does not know its videos, whatever it answers)"
+        : undefined;
+}
+
 export function describeFailure(e: unknown): string {
     if (e instanceof ImagineError) {
         return e.message;

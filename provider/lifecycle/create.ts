@@ -1,11 +1,10 @@
 /** `create`: a new generation, or the adoption of a video (named by `adoptVideoId`, or found in the ledger), then the wait. */
 import * as path from "path";
-import { keyFingerprint } from "../api/key-fingerprint";
 import { VideoStatus } from "../api/status";
 import { ImagineVideoNotFoundError } from "../core/errors";
 import { ImageFile } from "../inputs/image-file";
 import { definingDigest, identityOf as ledgerKeyOf, Ledger, LedgerEntry, LedgerKey } from "../ledger/ledger";
-import { OperationContext, Props } from "./context";
+import { fingerprints, OperationContext, Props } from "./context";
 import { pickInputs, statusOutputs, timeoutMs } from "./outputs";
 import { sweepLedger } from "./sweep";
 import { failedGeneration, finish, startedLongAgo } from "./wait";
@@ -16,8 +15,8 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
     const deadline = start + timeoutMs(inputs);
     const base = pickInputs(inputs);
 
-    // The key that makes (or adopts) the video, by fingerprint: a later 404 with another key proves nothing.
-    const fingerprint = keyFingerprint(ctx.settings.token);
+    // The key and endpoint that make (or adopt) the video, by fingerprint: a later 404 from another proves nothing.
+    const recordedWith = fingerprints(ctx);
     if (typeof inputs.adoptVideoId === "string" || typeof inputs.adoptVideoId === "number") {
         const id = String(inputs.adoptVideoId);
         let status: VideoStatus;
@@ -34,7 +33,10 @@ export async function createVideo(ctx: OperationContext, inputs: Props): Promise
             throw e;
         }
         ctx.log(`adopted video ${id} (${status.state})`);
-        const outs = { ...base, ...statusOutputs(id, status), keyFingerprint: fingerprint };
+        const outs = { ...base, ...statusOutputs(id, status), ...recordedWith };
+        // Shown to the engine now: entries of this id under any identity (a ledger video adopted under a
+        // new name) are handed, so re-creating the old name neither adopts nor sweeps it.
+        await ctx.ledger?.handed(id);
         // An adopted video is recorded as it is, failed or not; only a running one is waited for.
         return {
             id,
@@ -106,7 +108,7 @@ async function generate(
         ...base,
         videoId: id,
         status: "processing",
-        keyFingerprint: keyFingerprint(ctx.settings.token),
+        ...fingerprints(ctx),
     };
     // The vendor started the generation before it answered: plan the checks from the answer (an
     // image upload can take seconds), so they never come later than the schedule says.
@@ -130,7 +132,7 @@ async function adoptFromLedger(
     deadline: number,
 ): Promise<{ id: string; outs: Props } | undefined> {
     const id = e.videoId;
-    ledger.claim(id);
+    await ledger.claim(e);
     let status: VideoStatus | undefined;
     try {
         status = await ctx.client.getStatus(id, deadline);
@@ -151,7 +153,7 @@ async function adoptFromLedger(
     );
     const record = { ledger, key, digest: e.digest };
     return handOver(record, id, async () => {
-        const recorded = { ...base, keyFingerprint: keyFingerprint(ctx.settings.token) };
+        const recorded = { ...base, ...fingerprints(ctx) };
         const outs = status
             ? { ...recorded, ...statusOutputs(id, status) }
             : { ...recorded, videoId: id, status: "processing" };
@@ -161,23 +163,28 @@ async function adoptFromLedger(
         return {
             id,
             outs:
-                status?.state === "finished"
+                status !== undefined && status.state !== "processing"
                     ? outs
                     : await finish(ctx, id, outs, inputs, deadline, startedLongAgo(ctx, status?.createdAt)),
         };
     });
 }
 
-/** Runs the rest of a create, then marks the entry as handed to the engine, whether it returned or threw. */
+/**
+ * Runs the rest of a create, renewing the entry's lease meanwhile, then marks every entry of the id as
+ * handed to the engine, whether it returned or threw.
+ */
 async function handOver<T>(
     record: { ledger: Ledger; key: LedgerKey; digest: string } | undefined,
     id: string,
     rest: () => Promise<T>,
 ): Promise<T> {
+    const release = record?.ledger.hold(record.key, id, record.digest);
     try {
         return await rest();
     } finally {
-        await record?.ledger.handed(record.key, id, record.digest);
+        release?.();
+        await record?.ledger.handed(id, { key: record.key, digest: record.digest });
     }
 }
 /** The image as check recorded it; its bytes are read when the request is sent (see image-file.ts). */

@@ -14,9 +14,9 @@ import { deleteFromVendor } from "./vendor-delete";
  */
 export async function deleteVideo(ctx: OperationContext, id: string, props: Props = {}): Promise<void> {
     await deleteFromVendor(ctx, id, props);
+    await ctx.ledger?.shown(id);
     const identity = ledgerKeyOf(props.identity);
     if (ctx.ledger && identity) {
-        await ctx.ledger.remove(identity, id);
         // Videos an interrupted create of this resource left behind, never adopted: they go with it.
         const left = (await ctx.ledger.find(identity)).filter((e) => e.state === "accepted");
         await sweepLedger(ctx, ctx.ledger, identity, left);

@@ -2,12 +2,12 @@
 import { keepValidLinks } from "../api/signed-links";
 import { VideoStatus } from "../api/status";
 import { ImagineVideoNotFoundError } from "../core/errors";
-import { OperationContext, otherKey, Props } from "./context";
+import { OperationContext, otherEndpoint, otherKey, Props } from "./context";
 import { pickInputs, statusOutputs, VOLATILE, withoutProvider } from "./outputs";
 
 /**
  * `pulumi refresh`: the vendor's view of the video; an empty id when it is gone. A 404 seen with
- * another key than the one that made the video proves nothing: the video is kept as it is. Stored
+ * another key or at another endpoint than the ones that made the video proves nothing: the video is kept as it is. Stored
  * file links are kept while valid, so an unchanged video refreshes without a change.
  */
 export async function readVideo(
@@ -21,7 +21,7 @@ export async function readVideo(
         status = await ctx.client.getStatus(id, deadline);
     } catch (e) {
         if (e instanceof ImagineVideoNotFoundError) {
-            const other = otherKey(ctx, props);
+            const other = otherKey(ctx, props) ?? otherEndpoint(ctx, props);
             if (other) {
                 ctx.log(
                     `video ${id}: the Imagine API says it does not exist, but ${other}; kept in the stack unchanged`,
@@ -32,6 +32,20 @@ export async function readVideo(
             return { id: "", props: {} };
         }
         throw e;
+    }
+    const prior = props.status;
+    if (
+        status.unknownWord !== undefined &&
+        status.state === "processing" &&
+        typeof prior === "string" &&
+        prior !== "processing"
+    ) {
+        // A word this provider does not know decides nothing: the video keeps what it was (a finished
+        // video is never turned into a running or failed one, so nothing replaces it on its own).
+        ctx.log(
+            `video ${id}: the vendor's status word "${status.unknownWord}" is not one this provider knows; the video stays ${prior}`,
+        );
+        return { id, props: withoutProvider(props), inputs: pickInputs(props) };
     }
     const fresh = statusOutputs(id, status);
     const links = keepValidLinks(props, fresh, ctx.clock.now());

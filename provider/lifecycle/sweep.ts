@@ -16,7 +16,7 @@ export async function sweepLedger(
 ): Promise<void> {
     await Promise.all(
         stale.map(async (e) => {
-            ledger.claim(e.videoId);
+            await ledger.claim(e);
             try {
                 ctx.log(
                     `video ${e.videoId}: started by an interrupted \`pulumi up\` with inputs since changed, and in no stack; deleting it`,

@@ -4,13 +4,14 @@ import {
     ImagineConflictError,
     ImagineDeleteNotConfirmedError,
     ImagineError,
+    ImagineOtherEndpointError,
     ImagineOtherKeyError,
     ImagineVideoNotFoundError,
 } from "../core/errors";
-import { checkGone, storedFileUrl } from "../deletion/delete-verification";
+import { checkGone, probeFile, storedFileUrl } from "../deletion/delete-verification";
 import { appendReceipt, DeletionReceipt, identityOf, Verification } from "../deletion/deletion-log";
 import { exponentialDelays, waitUntil } from "../polling/waiter";
-import { OperationContext, otherKey, Props } from "./context";
+import { OperationContext, otherEndpoint, otherKey, Props } from "./context";
 
 /** What a verified delete established: the receipt's fields besides the video and the time. */
 export type DeleteOutcome = Pick<DeletionReceipt, "method" | "verification" | "attempts">;
@@ -23,13 +24,21 @@ export type DeleteOutcome = Pick<DeletionReceipt, "method" | "verification" | "a
 export async function deleteFromVendor(ctx: OperationContext, id: string, props: Props): Promise<DeleteOutcome> {
     const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
     const mode = ctx.settings.verifyDeletes;
-    const fileUrl = storedFileUrl(props);
+    const link = mode === "file" ? storedFileUrl(props) : undefined;
+    // Asked before the delete: a link's 404 afterwards proves the delete only if the link worked before it.
+    const before = link ? await probeFile(link, ctx.settings.requestTimeoutMs) : undefined;
+    const fileUrl = before === "present" ? link : undefined;
+    if (before === "gone") {
+        ctx.log(
+            `video ${id}: its stored file link answers 404 before the delete (a stale link), so it cannot prove the delete; the status is read instead`,
+        );
+    }
     const used: { method?: "DELETE" | "POST" } = {};
     let attempts = 1;
-    const done = (verification: Verification, line: string): DeleteOutcome => {
+    const done = async (verification: Verification, line: string): Promise<DeleteOutcome> => {
         ctx.log(`video ${id}: ${line}`);
         const outcome: DeleteOutcome = { method: used.method ?? "DELETE", verification, attempts };
-        writeReceipt(ctx, id, props, outcome);
+        await writeReceipt(ctx, id, props, outcome);
         return outcome;
     };
 
@@ -51,6 +60,9 @@ export async function deleteFromVendor(ctx: OperationContext, id: string, props:
             deadline,
         );
         if (check.gone) {
+            if (check.proof === "status-404") {
+                refuseOtherKeysNotFound(ctx, id, props);
+            }
             const proof =
                 check.proof === "file-404" ? "its file link answers 404" : "the API no longer knows it (status 404)";
             const again = attempts > 1 ? ` after ${attempts} delete requests` : "";
@@ -129,15 +141,23 @@ async function sendDelete(
     }
 }
 
-/** Appends the video's receipt when `imagine:deletionLog` is set; a failed write warns, never fails the delete. */
-function writeReceipt(ctx: OperationContext, id: string, props: Props, r: DeleteOutcome): void {
+/**
+ * Appends the video's receipt when `imagine:deletionLog` is set, on disk (fsynced) before the delete is
+ * reported done; a failed write warns, never fails the delete.
+ */
+async function writeReceipt(ctx: OperationContext, id: string, props: Props, r: DeleteOutcome): Promise<void> {
     const file = ctx.settings.deletionLog;
     if (!file) {
         return;
     }
     try {
         // Wall-clock time, not the injected clock: a receipt says when it really happened.
-        appendReceipt(file, ctx.cwd, { videoId: id, ...identityOf(props), deletedAt: new Date().toISOString(), ...r });
+        await appendReceipt(file, ctx.cwd, {
+            videoId: id,
+            ...identityOf(props),
+            deletedAt: new Date().toISOString(),
+            ...r,
+        });
     } catch (e) {
         const code = (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? "unknown error";
         ctx.log(
@@ -146,8 +166,17 @@ function writeReceipt(ctx: OperationContext, id: string, props: Props, r: Delete
     }
 }
 
-/** Destroy with another key than the video's: "not found" is no proof, so fail and keep it in the stack. */
+/** Destroy with another key or endpoint than the video's: "not found" is no proof, so fail and keep it in the stack. */
 function refuseOtherKeysNotFound(ctx: OperationContext, id: string, props: Props): void {
+    const endpoint = otherEndpoint(ctx, props);
+    if (endpoint) {
+        throw new ImagineOtherEndpointError(
+            `video ${id}: the API at imagine:baseUrl says it does not exist, but ${endpoint}. It stays in the stack. Set ` +
+                "imagine:baseUrl (or IMAGINE_BASE_URL) back to the endpoint that made it and run the command again. If the API " +
+                "really moved and the video is gone, remove it from the stack with `pulumi state delete <urn>`.",
+            { httpStatus: 404 },
+        );
+    }
     const other = otherKey(ctx, props);
     if (other) {
         throw new ImagineOtherKeyError(

@@ -1,14 +1,15 @@
 /** The dynamic provider's methods (configure, check, diff, create, read, update, delete), wired to shared clients. */
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import type Redis from "ioredis";
 import { ImagineClient } from "../api/client";
 import { Clock, systemClock } from "../core/clock";
 import { diffVideo } from "./diff";
 import { GenerationTimes } from "../polling/generation-times";
-import { checkInputs } from "../inputs/inputs";
-import { accountOf, identityOf, Ledger } from "../ledger/ledger";
+import { checkInputs, UNKNOWN } from "../inputs/inputs";
+import { accountOf, definingDigest, identityOf, Ledger } from "../ledger/ledger";
 import { FileLedgerStore } from "../ledger/ledger-file";
+import { ownerId } from "../ledger/lease";
 import { RedisLedgerStore } from "../ledger/ledger-redis";
 import * as path from "path";
 import { OperationContext } from "../lifecycle/context";
@@ -63,8 +64,9 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     const log = deps.log ?? ((m: string) => pulumi.log.info(m));
     const cwd = deps.cwd ?? (() => process.cwd());
     const warn = deps.warn ?? (deps.log ? (m: string) => log(`warning: ${m}`) : (m: string) => pulumi.log.warn(m));
-    /** Videos the creates of this process are working on (see Ledger). */
+    /** Videos the creates of this process are working on (see Ledger), and the owner id its ledger entries carry. */
     const ledgerInFlight = new Set<string>();
+    const ledgerOwner = ownerId(randomBytes(4).toString("hex"));
     let getConfig: ConfigGetter = () => undefined;
     let context: { key: string; ctx: OperationContext } | undefined;
     /**
@@ -99,7 +101,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     /** The ledger's Redis store when `imagine:redisUrl` is set (and ioredis installed). */
     const redisLedger = (settings: ProviderSettings) => {
         const redis = settings.redisUrl ? redisFor(settings.redisUrl) : undefined;
-        return redis ? new RedisLedgerStore(redis, settings.ledgerDays) : undefined;
+        return redis ? new RedisLedgerStore(redis, settings.ledgerDays, warn) : undefined;
     };
 
     /** Resolves settings on each call (cheap) and rebuilds the client only when they change. */
@@ -124,16 +126,17 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
             const ledgerFile = path.resolve(cwd(), settings.ledgerPath);
             const ledger = new Ledger({
                 shared: redisLedger(settings),
-                local: new FileLedgerStore(ledgerFile, settings.ledgerPath, warn),
+                local: new FileLedgerStore(ledgerFile, settings.ledgerPath, warn, { days: settings.ledgerDays }),
                 account: accountOf(settings.baseUrl, settings.token),
                 days: settings.ledgerDays,
                 warn,
                 inFlight: ledgerInFlight,
+                owner: ledgerOwner,
             });
             context = {
                 key,
                 ctx: {
-                    client: new ImagineClient(sender),
+                    client: new ImagineClient(sender, log),
                     settings,
                     clock,
                     random: deps.random,
@@ -149,10 +152,12 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
         return context.ctx;
     };
 
-    /** The engine showed this id back (diff, read, update): it is in state, so its ledger entry can go. */
-    const confirm = async (id: string, props: Props) => {
-        const identity = identityOf(props.identity);
-        if (!id || !identity) {
+    /**
+     * The engine showed this id back (diff, read, update): it is in state, so every ledger entry of the
+     * id (under any identity, in every store) can go. No I/O when the ledger does not hold the id.
+     */
+    const confirm = async (id: string) => {
+        if (!id) {
             return;
         }
         let c: OperationContext;
@@ -161,7 +166,28 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
         } catch {
             return; // a configuration problem: the operation itself reports it where it matters
         }
-        await c.ledger?.remove(identity, id);
+        await c.ledger?.shown(id);
+    };
+
+    /**
+     * A video an interrupted `up --replace` of this resource started with these very inputs (its create was
+     * killed while it waited, so the engine never recorded it): a plain `up` finishes the replacement,
+     * adopting that video (create finds it in the ledger) and deleting the old one, instead of leaking it.
+     */
+    const interruptedReplacement = async (id: string, news: Props): Promise<string | undefined> => {
+        const identity = identityOf(news.identity);
+        if (!identity || Object.values(news).includes(UNKNOWN)) {
+            return undefined;
+        }
+        let c: OperationContext;
+        try {
+            c = ctx();
+        } catch {
+            return undefined;
+        }
+        const digest = definingDigest(news);
+        const found = await c.ledger?.find(identity);
+        return found?.find((e) => e.state === "accepted" && e.digest === digest && e.videoId !== id)?.videoId;
     };
 
     return {
@@ -177,8 +203,15 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
             return checkInputs(news, cwd(), olds ?? {});
         },
         async diff(id, olds, news) {
-            await confirm(id, olds);
+            await confirm(id);
             const d = diffVideo(olds, news);
+            const pending = d.replaces.length === 0 ? await interruptedReplacement(id, news) : undefined;
+            if (pending !== undefined) {
+                log(
+                    `video ${id}: an interrupted \`pulumi up --replace\` started video ${pending} with these inputs; this up adopts it and deletes ${id}`,
+                );
+                return { changes: true, replaces: ["videoId"], deleteBeforeReplace: false };
+            }
             if (d.keptFailed) {
                 log(
                     `video ${id}: its generation failed, and the resource is protected, so \`pulumi up\` does not replace it ` +
@@ -192,12 +225,12 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
         },
         async read(id, props) {
             const c = ctx();
-            await confirm(id, props);
+            await confirm(id);
             return readVideo(c, id, props);
         },
         async update(id, olds, news) {
             const c = ctx();
-            await confirm(id, olds);
+            await confirm(id);
             return updateVideo(c, id, olds, news);
         },
         async delete(id, props) {

@@ -155,6 +155,8 @@ it("with IMAGINE_REDIS_URL: deletes draw on the shared budget in Redis; doctor c
         const r = await cli(["delete", ...ids], env, dir);
         expect(r.code).toBe(0);
         expect(await client.keys("imagine-video:budget:*")).not.toHaveLength(0);
+        await client.config("SET", "appendonly", "no"); // the test's redis-server starts with it on
+        await client.config("SET", "save", "");
         const off = await cli(["doctor"], env, dir);
         expect(off.events.find((e) => e.check === "redis persistence")).toMatchObject({ verdict: "fail" });
         expect(off.code).toBe(1);

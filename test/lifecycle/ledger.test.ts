@@ -135,21 +135,24 @@ it("the second up on a fresh copy of the program folder, sharing only the state 
         const lost = programCopy("lost-runner");
         await upKilledAfterAcceptance(stackIn(lost, videos, { "imagine:redisUrl": redis.url }), 2);
         expect((await emulator.stats()).videosStored).toBe(2);
-        expect(fs.existsSync(ledgerFile(lost))).toBe(false); // the entries went to Redis
+        expect(fs.readFileSync(ledgerFile(lost), "utf8")).toMatch(/"state":"accepted"/); // a copy beside Redis
         const client = new Redis(redis.url);
         const ledgerKeys = () => client.keys("imagine:ledger:*");
         try {
+            // The organization the host passes (the stand-in passes `organization`), no parent.
             expect((await ledgerKeys()).sort()).toEqual([
-                "imagine:ledger:videos:test:clip",
-                "imagine:ledger:videos:test:other",
+                "imagine:ledger:organization:videos:test::clip",
+                "imagine:ledger:organization:videos:test::other",
             ]);
-            const entry = Object.values(await client.hgetall("imagine:ledger:videos:test:clip"))[0];
+            const entry = Object.values(await client.hgetall("imagine:ledger:organization:videos:test::clip"))[0];
             expect(JSON.parse(entry)).toMatchObject({
                 state: "accepted",
-                key: { project: "videos", stack: "test", name: "clip" },
+                key: { organization: "organization", project: "videos", stack: "test", name: "clip" },
+                owner: expect.any(String),
+                leaseUntil: expect.any(Number),
             });
             expect(entry).not.toContain(TOKEN);
-            expect(await client.pttl("imagine:ledger:videos:test:clip")).toBeGreaterThan(6 * 86_400_000);
+            expect(await client.pttl("imagine:ledger:organization:videos:test::clip")).toBeGreaterThan(6 * 86_400_000);
 
             const fresh = programCopy("fresh-runner");
             const s = stackIn(fresh, videos, { "imagine:redisUrl": redis.url });
@@ -161,7 +164,7 @@ it("the second up on a fresh copy of the program folder, sharing only the state 
             expectOk(await s.stack.destroy());
             expect((await emulator.stats()).videosStored).toBe(0);
             expect(await generations()).toBe(2);
-            expect(await ledgerKeys()).toEqual([]);
+            expect(await client.keys("imagine:ledger*")).toEqual([]);
         } finally {
             client.disconnect();
         }
@@ -226,6 +229,50 @@ it("Redis down: the ledger falls back to the file with a warning, and the next u
         expectOk(await s.stack.destroy());
         expect((await emulator.stats()).videosStored).toBe(0);
     } finally {
+        await redis.stop();
+    }
+}, 120_000);
+
+it("a flushed Redis after an interrupted `up --replace`: a plain up adopts the replacement from the file copy and deletes the old video", async () => {
+    const redis = await startRedisServer();
+    const client = new Redis(redis.url);
+    try {
+        const prog = programCopy("program");
+        const s = stackIn(prog, [{ name: "clip", prompt: "a windmill", style: "kling-1.0-pro" }], {
+            "imagine:redisUrl": redis.url,
+        });
+        emulator.configure({ clockSpeed: 1440 });
+        expectOk(await s.stack.up());
+        const [old] = s.videos();
+        emulator.configure({ clockSpeed: 120 });
+        // `up --replace` killed while it waits for the replacement: the engine never recorded it.
+        let kill: Promise<void> | undefined;
+        s.onLine = (line) => {
+            if (/generation started/.test(line)) kill ??= s.stack.kill();
+        };
+        const killed = await s.stack.up({ replace: [old.urn] });
+        await kill;
+        s.onLine = undefined;
+        expect(killed.ok).toBe(false);
+        expect(s.videos().map((v) => v.id)).toEqual([old.id]);
+        expect(await generations()).toBe(2);
+        await client.flushall(); // Redis restarted without persistence, or FLUSHALL, or evicted
+
+        emulator.configure({ clockSpeed: 1440 });
+        const r = expectOk(await s.stack.up());
+        expect(output(r)).toContain("an interrupted `pulumi up --replace` started video");
+        expect(output(r)).toContain("adopted from the ledger");
+        expect(await generations()).toBe(2); // nothing paid twice
+        const [now] = s.videos();
+        expect(now.id).not.toBe(old.id);
+        expect(await s.vendorStatus(old.id!)).toBe(404);
+        expect((await emulator.stats()).videosStored).toBe(1);
+        // Settled: the next plain up changes nothing.
+        expect(opsOf(expectOk(await s.stack.up())).filter((o) => !o.startsWith("same"))).toEqual([]);
+        expectOk(await s.stack.destroy());
+        expect((await emulator.stats()).videosStored).toBe(0);
+    } finally {
+        client.disconnect();
         await redis.stop();
     }
 }, 120_000);

@@ -53,6 +53,32 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
     };
 }
 
+/** Handlers against any vendor at `url` (a purpose-built one, say), with fast polling and retries. */
+export async function handlersFor(
+    url: string,
+    logs: string[] = [],
+    config: Record<string, string> = {},
+): Promise<VideoHandlers> {
+    const h = createHandlers({
+        log: (m) => logs.push(m),
+        env: {},
+        cwd: () => process.cwd(),
+        backoff: { baseDelayMs: 5, maxDelayMs: 20 },
+    });
+    const all: Record<string, string> = {
+        "imagine:apiToken": TOKEN,
+        "imagine:baseUrl": url,
+        "imagine:expectedMinutes": "0.001",
+        "imagine:requestsPerMinute": "60000",
+        "imagine:minPollSeconds": "0.02",
+        "imagine:maxPollSeconds": "0.05",
+        "imagine:deleteTimeoutMinutes": "0.05",
+        ...config,
+    };
+    await h.configure({ config: { get: (k: string) => all[k] } });
+    return h;
+}
+
 /** Runs `create` and returns the partial-failure error it throws (fails the test if it does not). */
 export async function createFailure(
     h: VideoHandlers,

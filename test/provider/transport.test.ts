@@ -147,14 +147,19 @@ beforeEach(() => {
     proxied.length = 0;
 });
 
-it("HTTP_PROXY: requests go through the forward proxy, create to destroy", async () => {
+it("HTTP_PROXY: requests go through the forward proxy, create to destroy, the file probes of a verified delete included", async () => {
     process.env.HTTP_PROXY = proxyUrl;
     const p = await h.handlers({ "imagine:baseUrl": `http://${GATEWAY}`, "imagine:allowInsecureHttp": "true" });
     const { id, outs } = await p.create(text);
     expect(outs.status).toBe("finished");
-    await p.delete(id, outs);
+    // The stored link on a host only the proxy reaches (as a vendor's storage behind a corporate proxy).
+    const link = String(outs.videoUrl).replace(h.emulator.url, `http://${GATEWAY}`);
+    await p.delete(id, { ...outs, videoUrl: link });
     expect(proxied).toContain(`POST http://${GATEWAY}/v2/video/text-to-video`);
     expect(proxied).toContain(`DELETE http://${GATEWAY}/v2/video/delete/${id}`);
+    // The stored link is probed through the proxy too (before the delete, and after it as proof).
+    expect(proxied.filter((r) => r.startsWith(`GET http://${GATEWAY}/files/${id}/`))).toHaveLength(2);
+    expect(h.logs).toContain(`video ${id}: deleted (DELETE), confirmed: its file link answers 404`);
     expect((await h.emulator.stats()).videosStored).toBe(0);
 });
 

@@ -5,38 +5,21 @@
  * behaves like this already; a purpose-built vendor (fake-vendor.ts) for what it should not learn.
  */
 import { createHash } from "crypto";
-import { createHandlers, VideoHandlers } from "../../provider/methods/handlers";
-import { countRequests, createFailure, Harness, OTHER_TOKEN, PROVIDER, startHarness, TOKEN } from "./harness";
+import { VideoHandlers } from "../../provider/methods/handlers";
+import {
+    countRequests,
+    createFailure,
+    handlersFor,
+    Harness,
+    OTHER_TOKEN,
+    PROVIDER,
+    startHarness,
+    TOKEN,
+} from "./harness";
 import { FakeVendor, finished, formField, startFakeVendor, vendorError } from "./fake-vendor";
 
 const text = { prompt: "A lighthouse in a storm", style: "kling-1.0-pro", __provider: PROVIDER };
 const fingerprintOf = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 12);
-
-/** Handlers against a fake vendor, with fast polling and retries. */
-async function handlersFor(
-    url: string,
-    logs: string[] = [],
-    config: Record<string, string> = {},
-): Promise<VideoHandlers> {
-    const h = createHandlers({
-        log: (m) => logs.push(m),
-        env: {},
-        cwd: () => process.cwd(),
-        backoff: { baseDelayMs: 5, maxDelayMs: 20 },
-    });
-    const all: Record<string, string> = {
-        "imagine:apiToken": TOKEN,
-        "imagine:baseUrl": url,
-        "imagine:expectedMinutes": "0.001",
-        "imagine:requestsPerMinute": "60000",
-        "imagine:minPollSeconds": "0.02",
-        "imagine:maxPollSeconds": "0.05",
-        "imagine:deleteTimeoutMinutes": "0.05",
-        ...config,
-    };
-    await h.configure({ config: { get: (k: string) => all[k] } });
-    return h;
-}
 
 describe("what reaches the vendor", () => {
     it("sends aspectRatio and every extra param as form fields of the generation request", async () => {
@@ -197,15 +180,6 @@ describe("404s (purpose-built vendor)", () => {
             "POST /v2/video/delete/vid1",
             "GET /v2/video/vid1/status",
         ]);
-    });
-
-    it('a 404 with JSON outside the vendor\'s schema ({"detail": "Video not found"}) is about the video: destroy finishes, refresh drops it', async () => {
-        v = await startFakeVendor(() => ({ status: 404, body: { detail: "Video not found" } }));
-        const logs: string[] = [];
-        const p = await handlersFor(v.url, logs);
-        await expect(p.delete("gone1", { videoId: "gone1" })).resolves.toBeUndefined();
-        expect(logs).toContain("video gone1: already gone on the vendor's side");
-        expect((await p.read("gone1", { videoId: "gone1" })).id).toBe("");
     });
 
     it("a framework's JSON 404 on a status form it does not serve does not hide the video served by another form", async () => {
