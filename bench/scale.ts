@@ -8,6 +8,7 @@
  *   npm run bench -- --out FILE   # write the JSON elsewhere
  *   npm run bench -- --only fanout  # one scenario (figures of the others are not written)
  *   npm run bench -- --polling-speed 60  # clock speed of pollingTable/pollingLearning (default 30)
+ *   npm run bench -- --only cliDelete --cli-delete-speed 60  # the imagine-video CLI (default speed 60)
  */
 import axios from "axios";
 import * as fs from "fs";
@@ -30,6 +31,8 @@ import {
 } from "./polling-table";
 import { imageQueue } from "./image-queue";
 import { bigDestroy, fleet, FLEET_TARGETS, FleetRun, fleetMeets } from "./fleet";
+import { cliDelete } from "./cli-delete";
+import { countRequests } from "./request-count";
 import { pool } from "./pool";
 import { seedVideos } from "./seed";
 
@@ -43,6 +46,7 @@ const { values: args } = parseArgs({
         "polling-speed": { type: "string" },
         "fleet-speed": { type: "string" },
         "big-destroy-speed": { type: "string" },
+        "cli-delete-speed": { type: "string" },
     },
 });
 const SMALL = args.small === true;
@@ -72,17 +76,7 @@ async function handlersFor(url: string, clock: Clock, config: Record<string, str
     return h;
 }
 
-const count = (requests: Record<string, Record<string, number>>, route: RegExp, status?: string) =>
-    Object.entries(requests)
-        .filter(([r]) => route.test(r))
-        .reduce(
-            (n, [, by]) =>
-                n +
-                Object.entries(by)
-                    .filter(([s]) => !status || s === status)
-                    .reduce((m, [, c]) => m + c, 0),
-            0,
-        );
+const count = countRequests;
 
 /** `destroy` and `destroyOverBudget`: N deletes, 16 in flight, emulator at 600/min with 20 ms latency. */
 async function destroy(providerBudget: number) {
@@ -248,6 +242,8 @@ const TARGETS = {
         "every row: detectionLagSeconds <= max(15, 25% of the generation time); statusRequests <= 30 at 12 minutes",
     pollingLearning: "every row: second batch noticed within max(15 s, 25%), at most 1 status request more per video",
     imageQueue: "imageQueuePeakRssMiB <= 300 (100 image creates of 10 MiB), failures 0",
+    cliDelete:
+        "ratio <= 1.1 (against 1,000 / 50 minutes), failures 0, share429 <= 0.02, peakRssMiB <= 150, dryRunPeakRssMiB <= 150",
     ...FLEET_TARGETS,
 };
 
@@ -266,6 +262,16 @@ function meets(results: Record<string, unknown>, runs: FleetRun[]): Record<strin
         pollingLearning: (results.pollingLearning as LearningRow[]).every(learningRowMeetsTarget),
         ...(r.imageQueue
             ? { imageQueue: r.imageQueue.imageQueuePeakRssMiB <= 300 && r.imageQueue.failures === 0 }
+            : {}),
+        ...(r.cliDelete
+            ? {
+                  cliDelete:
+                      r.cliDelete.ratio <= 1.1 &&
+                      r.cliDelete.failures === 0 &&
+                      r.cliDelete.share429 <= 0.02 &&
+                      r.cliDelete.peakRssMiB <= 150 &&
+                      r.cliDelete.dryRunPeakRssMiB <= 150,
+              }
             : {}),
     };
 }
@@ -303,6 +309,9 @@ async function main() {
     }
     await run("bigDestroy", () =>
         bigDestroy({ small: SMALL, speed: Number(args["big-destroy-speed"] ?? (SMALL ? 30 : 10)) }),
+    );
+    await run("cliDelete", () =>
+        cliDelete({ small: SMALL, speed: args["cli-delete-speed"] ? Number(args["cli-delete-speed"]) : undefined }),
     );
     const met = args.only ? {} : meets(results, fleetRuns);
     const report = {

@@ -24,6 +24,10 @@ export interface DeletionReceipt {
     verification: Verification;
     /** Delete requests sent for this video (re-sends after a delete that did not happen included). */
     attempts: number;
+    /** Why it was deleted (the `imagine-video` CLI's `--reason`); absent from the provider's own receipts. */
+    reason?: string | null;
+    /** Who deleted it: `cli` for the `imagine-video` command; absent from the provider's own receipts. */
+    source?: "cli";
 }
 
 /** The resource's identity as stored among the outputs; each part null when unknown (older state). */
@@ -34,7 +38,7 @@ export function identityOf(props: Record<string, unknown>): Pick<DeletionReceipt
     return { project: text(o.project), stack: text(o.stack), name: text(o.name) };
 }
 
-/** The receipt as one line of JSON, fields in a fixed order and nothing else. */
+/** The receipt as one line of JSON, fields in a fixed order and nothing else (`reason` and `source` only from the CLI). */
 export function receiptLine(r: DeletionReceipt): string {
     const fields: DeletionReceipt = {
         videoId: r.videoId,
@@ -46,6 +50,10 @@ export function receiptLine(r: DeletionReceipt): string {
         verification: r.verification,
         attempts: r.attempts,
     };
+    if (r.source !== undefined) {
+        fields.reason = r.reason ?? null;
+        fields.source = r.source;
+    }
     return JSON.stringify(fields) + "\n";
 }
 

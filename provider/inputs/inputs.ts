@@ -18,7 +18,7 @@ export const DEFAULT_TIMEOUT_MINUTES = 30;
 /** Form fields the provider sets itself; extraParams may not override them. */
 const RESERVED_FIELDS = ["prompt", "style", "aspect_ratio", "file", "image"];
 /** Vendor ids: letters, digits, dashes and underscores. No `/`, no whitespace, nothing to escape. */
-const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 const isUnknown = (v: unknown): boolean => v === UNKNOWN;
 
@@ -160,7 +160,7 @@ function checkExtraParams(extra: unknown, fail: (p: string, r: string) => void):
 }
 
 /** What is wrong with an id, without repeating it. */
-function describeId(id: unknown): string {
+export function describeId(id: unknown): string {
     if (typeof id !== "string") {
         return `a ${id === null ? "null" : typeof id}, not text`;
     }

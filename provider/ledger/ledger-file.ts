@@ -29,6 +29,11 @@ export class FileLedgerStore implements LedgerStore {
         return [...(await this.replay()).values()].filter((e) => sameKey(e.key, key));
     }
 
+    /** Every live entry, of every resource and account (the CLI's `sweep`). */
+    async all(): Promise<LedgerEntry[]> {
+        return [...(await this.replay()).values()];
+    }
+
     async put(entry: LedgerEntry): Promise<void> {
         await this.append({ op: "put", ...entry });
     }

@@ -23,6 +23,24 @@ export class RedisLedgerStore implements LedgerStore {
         return `imagine:ledger:${[key.project, key.stack, key.name].map(encodeURIComponent).join(":")}`;
     }
 
+    /** Every entry of every resource (the CLI's `sweep`): the `imagine:ledger:*` hashes, found with SCAN. */
+    async all(): Promise<LedgerEntry[]> {
+        const r = await this.ready();
+        const out: LedgerEntry[] = [];
+        let cursor = "0";
+        do {
+            const [next, keys] = await r.scan(cursor, "MATCH", "imagine:ledger:*", "COUNT", 500);
+            cursor = next;
+            for (const k of keys) {
+                const parts = k.slice("imagine:ledger:".length).split(":").map(decodeURIComponent);
+                if (parts.length === 3) {
+                    out.push(...(await this.entries({ project: parts[0], stack: parts[1], name: parts[2] })));
+                }
+            }
+        } while (cursor !== "0");
+        return out;
+    }
+
     async entries(key: LedgerKey): Promise<LedgerEntry[]> {
         const r = await this.ready();
         const all = await r.hgetall(RedisLedgerStore.keyOf(key));

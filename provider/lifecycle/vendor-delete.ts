@@ -12,16 +12,25 @@ import { appendReceipt, DeletionReceipt, identityOf, Verification } from "../del
 import { exponentialDelays, waitUntil } from "../polling/waiter";
 import { OperationContext, otherKey, Props } from "./context";
 
-/** The delete itself: sent (again, until verified), confirmed, and receipted. */
-export async function deleteFromVendor(ctx: OperationContext, id: string, props: Props): Promise<void> {
+/** What a verified delete established: the receipt's fields besides the video and the time. */
+export type DeleteOutcome = Pick<DeletionReceipt, "method" | "verification" | "attempts">;
+
+/**
+ * The delete itself: sent (again, until verified), confirmed, and receipted when
+ * `imagine:deletionLog` is set. Resolves with how it was established (the `imagine-video` CLI writes
+ * its own receipts from it); throws as `deleteVideo` does. `props` are the stored outputs, if any.
+ */
+export async function deleteFromVendor(ctx: OperationContext, id: string, props: Props): Promise<DeleteOutcome> {
     const deadline = ctx.clock.now() + ctx.settings.deleteTimeoutMs;
     const mode = ctx.settings.verifyDeletes;
     const fileUrl = storedFileUrl(props);
     const used: { method?: "DELETE" | "POST" } = {};
     let attempts = 1;
-    const done = (verification: Verification, line: string) => {
+    const done = (verification: Verification, line: string): DeleteOutcome => {
         ctx.log(`video ${id}: ${line}`);
-        writeReceipt(ctx, id, props, { method: used.method ?? "DELETE", verification, attempts });
+        const outcome: DeleteOutcome = { method: used.method ?? "DELETE", verification, attempts };
+        writeReceipt(ctx, id, props, outcome);
+        return outcome;
     };
 
     if ((await sendDelete(ctx, id, props, deadline, used)) === "already-gone") {
@@ -121,12 +130,7 @@ async function sendDelete(
 }
 
 /** Appends the video's receipt when `imagine:deletionLog` is set; a failed write warns, never fails the delete. */
-function writeReceipt(
-    ctx: OperationContext,
-    id: string,
-    props: Props,
-    r: Pick<DeletionReceipt, "method" | "verification" | "attempts">,
-): void {
+function writeReceipt(ctx: OperationContext, id: string, props: Props, r: DeleteOutcome): void {
     const file = ctx.settings.deletionLog;
     if (!file) {
         return;

@@ -2,12 +2,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import type Redis from "ioredis";
-import { RequestBudget } from "../budget/budget";
 import { ImagineClient } from "../api/client";
 import { Clock, systemClock } from "../core/clock";
 import { diffVideo } from "./diff";
 import { GenerationTimes } from "../polling/generation-times";
-import { FleetWaits } from "../budget/fleet-waits";
 import { checkInputs } from "../inputs/inputs";
 import { accountOf, identityOf, Ledger } from "../ledger/ledger";
 import { FileLedgerStore } from "../ledger/ledger-file";
@@ -18,8 +16,8 @@ import { createVideo } from "../lifecycle/create";
 import { deleteVideo } from "../lifecycle/delete";
 import { readVideo } from "../lifecycle/read";
 import { updateVideo } from "../lifecycle/update";
-import { RedisBucket } from "../budget/redis-budget";
-import { redisUrlForDisplay, sharedRedis } from "../budget/redis-connection";
+import { createKeyBudget, KeyBudget } from "../budget/key-budget";
+import { sharedRedis } from "../budget/redis-connection";
 import { RequestSender } from "../api/request-sender";
 import { BackoffPolicy } from "../api/retry";
 import { ConfigGetter, ProviderSettings, resolveSettings } from "../inputs/settings";
@@ -73,7 +71,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
      * One budget and one count of waits per API key, rate and Redis, for the life of the process.
      * With `imagine:redisUrl`, both are shared with every process using the key (see RedisBucket).
      */
-    const perKey = new Map<string, { budget: RequestBudget; waits: { inFlight: number } }>();
+    const perKey = new Map<string, KeyBudget>();
     /** How long each style's generations take, learned for the life of the process (polling plans around it). */
     const learned = new GenerationTimes();
     /**
@@ -92,24 +90,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
         const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
         let entry = perKey.get(k);
         if (!entry) {
-            const url = settings.redisUrl;
-            const redis = url ? redisFor(url) : undefined;
-            const bucket =
-                url && redis
-                    ? new RedisBucket({
-                          redis,
-                          token: settings.token,
-                          requestsPerMinute: settings.requestsPerMinute,
-                          warn,
-                          where: redisUrlForDisplay(url),
-                      })
-                    : undefined;
-            entry = {
-                budget: new RequestBudget(settings.requestsPerMinute, clock, bucket),
-                waits: bucket
-                    ? new FleetWaits(clock, (n, now, lease) => bucket.syncWaits(n, now, lease))
-                    : { inFlight: 0 },
-            };
+            entry = createKeyBudget(settings, { clock, warn, redis: redisFor });
             perKey.set(k, entry);
         }
         return entry;
