@@ -1,6 +1,7 @@
 /**
- * `npm test`: the suite. The three end-to-end runs of whole scripts and installs (the benchmark and the
- * chaos run at their small size, the packed tarballs installed into a program) are `npm run test:long`
+ * `npm test`: the suite. The end-to-end runs of whole scripts and installs (the benchmark and the chaos
+ * run at their small size, the packed tarballs installed into a program, and into a copy of the
+ * preview-environment example as a repository's root) are `npm run test:long`
  * (jest.long.config.js), which CI runs after it: each takes a minute or more of both cores by its
  * nature, and the suite stays within its time.
  * @type {import('jest').Config}
@@ -9,6 +10,7 @@ const LONG = [
     "<rootDir>/test/bench.test.ts",
     "<rootDir>/test/chaos.test.ts",
     "<rootDir>/test/consumer/consumer.test.ts",
+    "<rootDir>/test/consumer/preview-repository.test.ts",
 ];
 
 module.exports = {

@@ -14,14 +14,23 @@ const scenes = config.getObject<string[]>("scenes") ?? [
     "The same cube unfolding into a city map",
 ];
 
-const videos = scenes.map(
-    (prompt, i) =>
-        new imagine.Video(`scene-${i + 1}`, {
-            prompt: `${prompt} (preview of ${branch})`,
-            style: config.get("style") ?? "kling-1.0-pro",
-            aspectRatio: "16:9",
-        }),
-);
+const videos = scenes.map((prompt, i) => ({
+    name: `scene-${i + 1}`,
+    video: new imagine.Video(`scene-${i + 1}`, {
+        prompt: `${prompt} (preview of ${branch})`,
+        style: config.get("style") ?? "kling-1.0-pro",
+        aspectRatio: "16:9",
+    }),
+}));
 
-export const videoIds = videos.map((v) => v.videoId);
-export const urls = videos.map((v) => v.videoUrl);
+// What the workflow's comment lists (`imagine-video preview-comment`), and what `imagine-video download
+// --from-outputs` takes the ids from: no link here. The signed links are the secret output `urls`.
+export const previews = videos.map(({ name, video }) => ({
+    name,
+    videoId: video.videoId,
+    prompt: video.prompt,
+    status: video.status,
+    failureReason: video.failureReason,
+}));
+export const videoIds = videos.map(({ video }) => video.videoId);
+export const urls = videos.map(({ video }) => video.videoUrl);

@@ -11,6 +11,8 @@ import { UsageError } from "./args";
 import { deleteCommand } from "./delete";
 import { doctorCommand } from "./doctor";
 import { downloadCommand } from "./download";
+import { janitorCommand } from "./janitor";
+import { previewCommentCommand } from "./preview-comment";
 import { CliIo, Output, processIo } from "./io";
 import { MalformedIdsError } from "./ids";
 import { receiptsCommand } from "./receipts";
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
     sweep: sweepCommand,
     receipts: receiptsCommand,
     doctor: doctorCommand,
+    janitor: (argv, io) => janitorCommand(argv, io),
+    "preview-comment": previewCommentCommand,
 };
 
 export const HELP = `Usage: imagine-video COMMAND [options]
@@ -40,6 +44,10 @@ Commands:
   sweep [--older-than 2h]            delete the ledger's generations that no stack holds
   receipts [--verify]                list receipts; --verify checks each video is still gone
   doctor                             check the token, endpoint, Redis, ledger path and versions
+  janitor --stack-prefix pr- --ttl-hours 72 --github-repo OWNER/REPO
+                                     destroy and remove preview stacks whose pull request closed or that idled
+  preview-comment --outputs FILE --downloads DIR --artifact-url URL
+                                     the Markdown of a preview's pull-request comment (no signed link)
 
 imagine-video COMMAND --help shows a command's options; imagine-video --version its version.
 Exit codes: 0 done, 1 some failed (each named), 2 bad usage or configuration, 130 interrupted.

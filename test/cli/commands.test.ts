@@ -57,6 +57,10 @@ it("download: files and thumbnails to DIR/<id>.mp4, atomically, skipped when the
     const fromOutputs = await cli(["download", "--from-outputs", "outputs.json", "--to", "o2"], envFor(emu.url), dir);
     expect(fromOutputs.code).toBe(0);
     expect(fs.readdirSync(path.join(dir, "o2")).sort()).toEqual([`${b}.mp4`, `${b}.png`]);
+    // The files on disk are the emulator's bytes.
+    const stored = Buffer.from(await (await fetch(status.video.url.generation)).arrayBuffer());
+    expect(stored.length).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(dir, "o2", `${b}.mp4`)).equals(stored)).toBe(true);
     expect(fs.readdirSync(path.join(dir, "o2")).some((f) => f.includes(".part"))).toBe(false);
     noSecrets(first.stdout + again.stdout + fromOutputs.stdout + fromOutputs.stderr);
 
@@ -181,7 +185,7 @@ it("--help, COMMAND --help, --version, unknown commands", async () => {
     const help = await cli(["--help"], {}, dir);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: imagine-video COMMAND");
-    for (const c of ["delete", "status", "download", "sweep", "receipts", "doctor"]) {
+    for (const c of ["delete", "status", "download", "sweep", "receipts", "doctor", "janitor", "preview-comment"]) {
         const r = await cli([c, "--help"], {}, dir);
         expect(r.code).toBe(0);
         expect(r.stdout).toContain(`imagine-video ${c}`);
