@@ -6,6 +6,7 @@
  * Redis that is down: a command then fails at once and the Ledger falls back to the file.
  */
 import type Redis from "ioredis";
+import { whenReady } from "../budget/redis-connection";
 import { LedgerEntry, LedgerKey, LedgerStore } from "./ledger";
 
 /** How long a first use waits for the lazy connection (a Redis that is down fails faster). */
@@ -71,20 +72,9 @@ export class RedisLedgerStore implements LedgerStore {
         if (!["wait", "connecting", "connect"].includes(r.status)) {
             throw new Error(`not connected (${r.status})`);
         }
-        await new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => done(new Error("no connection in time")), CONNECT_WAIT_MS);
-            const onReady = () => done();
-            const onEnd = () => done(new Error("connection failed"));
-            const done = (e?: Error) => {
-                clearTimeout(timer);
-                r.off("ready", onReady);
-                r.off("close", onEnd);
-                if (e) reject(e);
-                else resolve();
-            };
-            r.once("ready", onReady);
-            r.once("close", onEnd);
-        });
+        if (!(await whenReady(r, CONNECT_WAIT_MS))) {
+            throw new Error(`not connected (${r.status})`);
+        }
         return r;
     }
 }

@@ -54,6 +54,11 @@ export interface HandlerDependencies {
     cwd?: () => string;
     /** The Redis client for `imagine:redisUrl` (default: the process's shared one for that URL); asked once per URL. */
     redis?: (url: string, warn: (message: string) => void) => Redis | undefined;
+    /**
+     * Provider clock ms per real ms, for accelerated benchmarks only (with a `scaledClock` of the same
+     * factor): the Redis budget keeps Redis's clock and scales its rates by it. Default 1.
+     */
+    speed?: number;
 }
 
 /**
@@ -89,7 +94,7 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     };
     const shared = (settings: ProviderSettings) => {
         const hash = (s: string) => createHash("sha256").update(s).digest("hex");
-        const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
+        const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.queueTimeoutMs}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
         let entry = perKey.get(k);
         if (!entry) {
             const url = settings.redisUrl;
@@ -102,13 +107,12 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
                           requestsPerMinute: settings.requestsPerMinute,
                           warn,
                           where: redisUrlForDisplay(url),
+                          speed: deps.speed,
                       })
                     : undefined;
             entry = {
-                budget: new RequestBudget(settings.requestsPerMinute, clock, bucket),
-                waits: bucket
-                    ? new FleetWaits(clock, (n, now, lease) => bucket.syncWaits(n, now, lease))
-                    : { inFlight: 0 },
+                budget: new RequestBudget(settings.requestsPerMinute, clock, bucket, settings.queueTimeoutMs),
+                waits: bucket ? new FleetWaits(clock, (n, lease) => bucket.syncWaits(n, lease)) : { inFlight: 0 },
             };
             perKey.set(k, entry);
         }
