@@ -14,12 +14,18 @@ export const SHARED_DECREASE = 0.9;
 /** ...never below this share of the configured rate... */
 export const MIN_RATE_SHARE = 0.05;
 /**
- * ...and it grows back linearly, slowly: the whole configured rate in this long (clock ms). Processes
- * that do not know each other probe up together: the slower, the fewer refusals each probe costs.
+ * ...and it grows back slowly: linearly, the whole configured rate in RECOVERY_MS (clock ms), plus
+ * GROWTH_PER_MINUTE of the current rate each minute. Processes that do not know each other probe up
+ * together, so the fleet's growth must not scale with their number: the proportional part grows the
+ * fleet's total by the same 10% a minute whether it is 2 processes or 10.
  */
-export const RECOVERY_MS = 10 * 60_000;
-/** With a shared budget, each success adds this share of the configured rate back to the fleet's factor. */
-export const INCREASE_SHARE = 0.02;
+export const RECOVERY_MS = 60 * 60_000;
+export const GROWTH_PER_MINUTE = 0.1;
+/**
+ * With a shared budget, each success adds this share of the configured rate back to the fleet's factor: one
+ * cut (SHARED_DECREASE) is regained over 50 successes, so jitter cannot hold the refused share above ~2%.
+ */
+export const INCREASE_SHARE = 0.002;
 /**
  * A 429 after this long (clock ms) without one is taken for noise (two requests bunched in transit):
  * it pauses the budget but does not cut the rate; refusals closer together are congestion.
@@ -89,9 +95,9 @@ export function longRetryAfterError(retryAfterMs: number, until: number, operati
  *
  * Without one, processes on one key do not know each other and learn the limit from the vendor
  * (AIMD, as TCP does): a 429 pauses the whole budget for its Retry-After (a floor: no request of
- * this process is sent into a refusal); refusals close together halve the rate (once per pause);
- * the rate then grows back slowly and linearly, so several processes settle near the key's limit
- * between them with few refusals.
+ * this process is sent into a refusal); refusals close together, or any below full rate, halve the
+ * rate (once per pause); the rate then grows back slowly (see RECOVERY_MS), so several processes
+ * settle near the key's limit between them with few refusals.
  */
 export class RequestBudget {
     readonly maxPerMs: number;
@@ -162,7 +168,9 @@ export class RequestBudget {
         }
         this.refill();
         this.tokens = Math.min(this.tokens, 0);
-        const congested = now - this.lastThrottled < CALM_MS;
+        // A lone 429 at full rate after a calm spell is noise (two requests bunched in transit); below
+        // full rate the budget is already sharing the key with others, and every new pause is congestion.
+        const congested = now - this.lastThrottled < CALM_MS || this.perMs < this.maxPerMs;
         this.lastThrottled = now;
         if (congested && now >= this.pausedUntil) {
             // One cut per pause: the 429s of requests already in flight report the same congestion.
@@ -200,7 +208,8 @@ export class RequestBudget {
         const now = this.clock.now();
         const elapsed = Math.max(0, now - this.lastRefill);
         this.tokens = Math.min(this.capacity, this.tokens + elapsed * this.perMs);
-        this.perMs = Math.min(this.maxPerMs, this.perMs + (this.maxPerMs * elapsed) / RECOVERY_MS);
+        const growth = this.maxPerMs / RECOVERY_MS + (this.perMs * GROWTH_PER_MINUTE) / 60_000;
+        this.perMs = Math.min(this.maxPerMs, this.perMs + growth * elapsed);
         this.lastRefill = now;
     }
 

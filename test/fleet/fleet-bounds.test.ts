@@ -5,42 +5,18 @@
  * status reads keep their share while another process holds a backlog of 2,000 deletes, which adds
  * no listener per waiting call. No assertion on durations: orders and counts only.
  */
-import * as fs from "fs";
 import * as http from "http";
-import * as os from "os";
-import * as path from "path";
 import Redis from "ioredis";
-import { RunningEmulator, startEmulator } from "../../emulator";
 import { budgetKeyPrefix } from "../../provider/budget/redis-budget";
-import { seedVideos } from "../../bench/seed";
-import { RunningRedis, startRedisServer } from "../redis-server";
 import { until } from "../until";
+import { fleetFixture } from "./fleet-fixture";
 import { spawnWorker } from "./spawn-worker";
 
 const TOKEN = "vk-boundsTEST0123456789abcdefghijklmnopqrstuvwxyzAB";
 const LIMIT = 600;
 
-let emulator: RunningEmulator;
-let redis: RunningRedis;
-let dataDir: string;
-
-beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-bounds-"));
-    emulator = await startEmulator({ dataDir, tokens: [TOKEN], processingSeconds: 0, credits: 100_000 });
-    redis = await startRedisServer();
-});
-afterAll(async () => {
-    await emulator?.stop();
-    await redis?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function seed(n: number): Promise<string[]> {
-    emulator.configure({ rateLimitPerMinute: 0 });
-    const ids = await seedVideos(emulator.url, TOKEN, n, "bounds");
-    emulator.configure({ rateLimitPerMinute: LIMIT, rateLimitBurst: 12 });
-    return ids;
-}
+const env = fleetFixture(TOKEN, LIMIT, 12);
+const seed = (n: number) => env.seed(n);
 
 /** The bucket's stored times, against Redis's clock now (ms). */
 async function bucketTimes(url: string): Promise<{ redisNow: number; times: number[] }> {
@@ -58,13 +34,13 @@ async function bucketTimes(url: string): Promise<{ redisNow: number; times: numb
 }
 
 it("processes whose clocks are +20 s and +1 h off do not move the fleet's bucket: it runs on Redis's clock", async () => {
-    const url = `${redis.url}/1`;
+    const url = `${env.redis.url}/1`;
     const ids = await seed(30);
     const skews = [undefined, "+20s", "+1h"];
     const workers = skews.map((faketime, i) =>
         spawnWorker(
             {
-                baseUrl: emulator.url,
+                baseUrl: env.emulator.url,
                 token: TOKEN,
                 redisUrl: url,
                 requestsPerMinute: LIMIT,
@@ -92,7 +68,7 @@ it("processes whose clocks are +20 s and +1 h off do not move the fleet's bucket
     const { redisNow, times } = await bucketTimes(url);
     expect(times.length).toBeGreaterThan(0);
     for (const t of times) expect(t).toBeLessThanOrEqual(redisNow + 61_000);
-    expect((await emulator.stats()).videosStored).toBe(0);
+    expect((await env.emulator.stats()).videosStored).toBe(0);
 }, 90_000);
 
 it("a 3600-s Retry-After fails every delete of the fleet fast, naming the wait, instead of hanging destroy", async () => {
@@ -111,7 +87,7 @@ it("a 3600-s Retry-After fails every delete of the fleet fast, naming the wait, 
             spawnWorker({
                 baseUrl,
                 token: TOKEN,
-                redisUrl: `${redis.url}/3`,
+                redisUrl: `${env.redis.url}/3`,
                 requestsPerMinute: 60,
                 speed: 60,
                 ids: Array.from({ length: 20 }, (_, j) => `video-${i}-${j}`),
@@ -133,19 +109,19 @@ it("a 3600-s Retry-After fails every delete of the fleet fast, naming the wait, 
 }, 60_000);
 
 it("status reads keep their share while another process holds 2,000 queued deletes, with no listener per call", async () => {
-    const url = `${redis.url}/4`;
+    const url = `${env.redis.url}/4`;
     const reads = await seed(10);
     // Ids of videos that do not exist: each delete is one request ("already gone"), and there are 2,000.
     const backlog = Array.from({ length: 2000 }, (_, i) => `gone-${i}`);
     const deletes = spawnWorker({
-        baseUrl: emulator.url,
+        baseUrl: env.emulator.url,
         token: TOKEN,
         redisUrl: url,
         requestsPerMinute: LIMIT,
         ids: backlog,
     });
     const reader = spawnWorker({
-        baseUrl: emulator.url,
+        baseUrl: env.emulator.url,
         token: TOKEN,
         redisUrl: url,
         requestsPerMinute: LIMIT,
@@ -156,7 +132,7 @@ it("status reads keep their share while another process holds 2,000 queued delet
     try {
         deletes.go();
         const deleteRequests = async () =>
-            Object.entries((await emulator.stats()).requests)
+            Object.entries((await env.emulator.stats()).requests)
                 .filter(([route]) => /delete/.test(route))
                 .reduce((n, [, by]) => n + Object.values(by).reduce((a, b) => a + b, 0), 0);
         const start = await deleteRequests();
@@ -174,12 +150,12 @@ it("status reads keep their share while another process holds 2,000 queued delet
 
 it("a process with 2,000 deletes waiting on the Redis budget adds no listener per call", async () => {
     // The same backlog, all started before the connection is ready, run to the end at a high rate.
-    emulator.configure({ rateLimitPerMinute: 0 });
+    env.emulator.configure({ rateLimitPerMinute: 0 });
     const backlog = Array.from({ length: 2000 }, (_, i) => `gone-more-${i}`);
     const w = spawnWorker({
-        baseUrl: emulator.url,
+        baseUrl: env.emulator.url,
         token: TOKEN,
-        redisUrl: `${redis.url}/5`,
+        redisUrl: `${env.redis.url}/5`,
         requestsPerMinute: 60_000,
         ids: backlog,
         config: { "imagine:verifyDeletes": "off" },
