@@ -6,7 +6,8 @@
  *   npm run bench                 # full size (about 2 minutes)
  *   npm run bench -- --small      # the small size `npm test` runs (about 20 seconds)
  *   npm run bench -- --out FILE   # write the JSON elsewhere
- *   npm run bench -- --only fanout  # one scenario (figures of the others are not written)
+ *   npm run bench -- --only fanout  # one scenario (figures of the others are not written);
+ *                                   # a comma-separated list runs several (--only fleet,fairness)
  *   npm run bench -- --polling-speed 60  # clock speed of pollingTable/pollingLearning (default 30)
  *   npm run bench -- --only cliDelete --cli-delete-speed 60  # the imagine-video CLI (default speed 60)
  */
@@ -33,6 +34,7 @@ import { imageQueue } from "./image-queue";
 import { bigDestroy, fleet, FLEET_TARGETS, FleetRun, fleetMeets } from "./fleet";
 import { cliDelete } from "./cli-delete";
 import { countRequests } from "./request-count";
+import { fairness, fleetSkew, statusShare } from "./fleet-shares";
 import { pool } from "./pool";
 import { seedVideos } from "./seed";
 import { LEDGER_TARGET, ledgerScale, LedgerScaleRow, ledgerRowMeetsTarget } from "./ledger-scale";
@@ -254,6 +256,14 @@ function meets(results: Record<string, unknown>, runs: FleetRun[]): Record<strin
     return {
         fleet: fleetMeets(runs),
         bigDestroy: r.bigDestroy.failures === 0 && r.bigDestroy.ratio <= 1.15,
+        bigDestroyNoLinks: r.bigDestroyNoLinks.failures === 0 && r.bigDestroyNoLinks.ratio <= 1.15,
+        fleetSkew: (results.fleetSkew as { ratio: number; failures: number }[]).every(
+            (row) => row.ratio <= 1.15 && row.failures === 0,
+        ),
+        statusShare: r.statusShare.maxStatusWaitSeconds <= 15 && r.statusShare.failures === 0,
+        fairness: (results.fairness as { minShare: number; maxShare: number }[]).every(
+            (row) => row.minShare / row.maxShare >= 0.8,
+        ),
         destroy: r.destroy.ratio <= 1.15 && r.destroy.failures === 0,
         destroyOverBudget: r.destroyOverBudget.ratio <= 1.3 && r.destroyOverBudget.failures === 0,
         polling: r.polling.statusRequests <= 30 && r.polling.detectionLagSeconds <= 30,
@@ -287,10 +297,15 @@ function round(v: number, digits = 2): number {
 async function main() {
     const started = Date.now();
     const results: Record<string, unknown> = {};
+    const only = args.only?.split(",");
+    const wanted = (name: string) => !only || only.includes(name);
+    const show = (name: string, row: unknown) => process.stdout.write(`  ${name}: ${JSON.stringify(row)}\n`);
+    /** Runs a scenario and prints its figures as soon as it finishes (a run cut short keeps what it measured). */
     const run = async (name: string, f: () => Promise<unknown>) => {
-        if (args.only && args.only !== name) return;
+        if (!wanted(name)) return;
         process.stdout.write(`running ${name}...\n`);
         results[name] = await f();
+        show(name, results[name]);
     };
     let fleetRuns: FleetRun[] = [];
     await run("destroy", () => destroy(600));
@@ -307,13 +322,17 @@ async function main() {
     await run("ledgerScale", () => ledgerScale(SMALL));
     // Fleets on one key: accelerated; the emulator's pacing is strict, so keep the speed modest.
     const fleetSpeed = Number(args["fleet-speed"] ?? (SMALL ? 20 : 5));
-    if (!args.only || args.only === "fleet") {
+    const fleetOptions = { small: SMALL, speed: fleetSpeed };
+    if (wanted("fleet")) {
         process.stdout.write("running fleet...\n");
-        fleetRuns = await fleet({ small: SMALL, speed: fleetSpeed });
+        fleetRuns = await fleet(fleetOptions, (row) => show("fleet", row));
     }
-    await run("bigDestroy", () =>
-        bigDestroy({ small: SMALL, speed: Number(args["big-destroy-speed"] ?? (SMALL ? 30 : 10)) }),
-    );
+    const bigOptions = { small: SMALL, speed: Number(args["big-destroy-speed"] ?? (SMALL ? 30 : 10)) };
+    await run("bigDestroy", () => bigDestroy(bigOptions));
+    await run("bigDestroyNoLinks", () => bigDestroy(bigOptions, false));
+    await run("fleetSkew", async () => [await fleetSkew(fleetOptions, 20), await fleetSkew(fleetOptions, 3600)]);
+    await run("statusShare", () => statusShare(fleetOptions));
+    await run("fairness", async () => [await fairness(fleetOptions, 2), await fairness(fleetOptions, 5)]);
     await run("cliDelete", () =>
         cliDelete({ small: SMALL, speed: args["cli-delete-speed"] ? Number(args["cli-delete-speed"]) : undefined }),
     );

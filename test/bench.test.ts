@@ -74,8 +74,32 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
         expect(Object.keys(f).sort()).toEqual(["failures", "processes", "ratio", "redis", "share429", "videos"]);
         expect(f.failures).toBe(0);
     }
-    expect(r.bigDestroy).toEqual(expect.objectContaining({ failures: 0, videos: 50 }));
-    expect(typeof r.bigDestroy.ratio).toBe("number");
+    for (const name of ["bigDestroy", "bigDestroyNoLinks"]) {
+        expect(r[name]).toEqual(expect.objectContaining({ failures: 0, videos: 50 }));
+        expect(typeof r[name].ratio).toBe("number");
+    }
+    // The fleet's bounds (shapes only: their targets are judged on the full run).
+    expect(r.fleetSkew.map((row: { skewSeconds: number }) => row.skewSeconds)).toEqual([20, 3600]);
+    for (const row of r.fleetSkew) {
+        expect(Object.keys(row).sort()).toEqual([
+            "failures",
+            "processes",
+            "ratio",
+            "share429",
+            "skewSeconds",
+            "videos",
+        ]);
+        expect(row.failures).toBe(0);
+    }
+    expect(Object.keys(r.statusShare)).toEqual(
+        expect.arrayContaining(["backlogDeletes", "statusReads", "maxStatusWaitSeconds"]),
+    );
+    expect(r.statusShare.statusReads).toBe(30);
+    expect(r.fairness.map((row: { processes: number }) => row.processes)).toEqual([2, 5]);
+    for (const row of r.fairness) {
+        expect(Object.keys(row).sort()).toEqual(["maxShare", "minShare", "processes"]);
+        expect(row.minShare).toBeLessThanOrEqual(row.maxShare);
+    }
     // The ledger after a long life: the row's shape (its targets are judged on the full run).
     expect(Object.keys(r.ledgerScale).sort()).toEqual(
         ["concurrentDiffs", "concurrentMs", "createMs", "diffMs", "fileBytes", "pastVideos", "peakRssMiB"].sort(),
@@ -85,4 +109,4 @@ it("runs every scenario at a small size and writes bench/results.json's figures"
     expect(typeof report.targetsMet.ledgerScale).toBe("boolean");
     expect(report.machine.cpus).toBeGreaterThan(0);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
-}, 240_000);
+});

@@ -1,7 +1,7 @@
 /** RequestSender: the one class that owns HTTP to the Imagine API (headers, timeouts, retries, budget). */
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import { getProxyForUrl } from "proxy-from-env";
-import { Priority, RequestBudget } from "../budget/budget";
+import { longRetryAfterError, MAX_WAIT_MS, Priority, RequestBudget } from "../budget/budget";
 import { Clock, systemClock } from "../core/clock";
 import {
     ImagineConnectionError,
@@ -115,12 +115,13 @@ export class RequestSender {
         for (let attempt = 0; ; attempt++) {
             let error: ImagineError;
             const budget = this.options.budget;
+            if (budget) {
+                // Fails (never hangs) past imagine:queueTimeoutMinutes, or while a long Retry-After runs.
+                const queuedAt = this.clock.now();
+                await budget.acquire(req.priority);
+                queuedMs += this.clock.now() - queuedAt;
+            }
             try {
-                if (budget) {
-                    const queuedAt = this.clock.now();
-                    await budget.acquire(req.priority);
-                    queuedMs += this.clock.now() - queuedAt;
-                }
                 const body = await this.attempt(req, operation);
                 budget?.onSuccess();
                 return body;
@@ -129,6 +130,10 @@ export class RequestSender {
             }
             if (error instanceof ImagineRateLimitError) {
                 budget?.onThrottled(error.retryAfterMs);
+                if ((error.retryAfterMs ?? 0) > MAX_WAIT_MS) {
+                    // Not obeyed as a pause: fail now, naming the wait the vendor asked for.
+                    throw longRetryAfterError(error.retryAfterMs!, this.clock.now() + error.retryAfterMs!, operation);
+                }
             }
             // Under a budget, a 429 is congestion the budget itself paces out (a pause of Retry-After
             // for every request, a lower rate): the retry waits Retry-After and its turn, without a

@@ -13,8 +13,11 @@ export const WAITS_HEARTBEAT_MS = 5000;
 /** A count not renewed for this long (clock ms) is dropped: its process is gone. */
 export const WAITS_LEASE_MS = 4 * WAITS_HEARTBEAT_MS;
 
-/** Reports this process's count; resolves the fleet's total, or undefined when Redis cannot say. */
-export type WaitsSync = (localCount: number, now: number, leaseMs: number) => Promise<number | undefined>;
+/**
+ * Reports this process's count with its lease (clock ms; Redis times it by its own clock); resolves
+ * the fleet's total, or undefined when Redis cannot say.
+ */
+export type WaitsSync = (localCount: number, leaseMs: number) => Promise<number | undefined>;
 
 export class FleetWaits {
     private local = 0;
@@ -56,7 +59,7 @@ export class FleetWaits {
             while (this.dirty) {
                 this.dirty = false;
                 const sent = this.local;
-                const total = await this.sync(sent, this.clock.now(), WAITS_LEASE_MS).catch(() => undefined);
+                const total = await this.sync(sent, WAITS_LEASE_MS).catch(() => undefined);
                 this.others = total === undefined ? 0 : Math.max(0, total - sent);
             }
         } finally {

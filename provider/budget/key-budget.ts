@@ -15,6 +15,8 @@ export interface KeyBudgetSettings {
     token: string;
     requestsPerMinute: number;
     redisUrl?: string;
+    /** The outer bound of a request's time in the queue (`imagine:queueTimeoutMinutes`). */
+    queueTimeoutMs: number;
 }
 
 export interface KeyBudget {
@@ -29,7 +31,14 @@ export interface KeyBudgetOptions {
     /** The Redis client for `imagine:redisUrl` (default: the process's shared one for that URL). */
     redis?: (url: string, warn: (message: string) => void) => Redis | undefined;
     /** Builds the budget (default: a RequestBudget); a subclass can gate grants (the CLI on Ctrl-C). */
-    budget?: (requestsPerMinute: number, clock: Clock, shared?: SharedBucket) => RequestBudget;
+    budget?: (
+        requestsPerMinute: number,
+        clock: Clock,
+        shared: SharedBucket | undefined,
+        queueTimeoutMs: number,
+    ) => RequestBudget;
+    /** Emulated seconds per real second of the vendor (accelerated benchmarks); the fleet's time is Redis's. */
+    speed?: number;
 }
 
 /** A new budget for the settings' key and rate, through Redis when `redisUrl` is set and ioredis installed. */
@@ -44,11 +53,12 @@ export function createKeyBudget(settings: KeyBudgetSettings, o: KeyBudgetOptions
                   requestsPerMinute: settings.requestsPerMinute,
                   warn: o.warn,
                   where: redisUrlForDisplay(url),
+                  speed: o.speed,
               })
             : undefined;
-    const make = o.budget ?? ((rpm, clock, shared) => new RequestBudget(rpm, clock, shared));
+    const make = o.budget ?? ((rpm, clock, shared, queueMs) => new RequestBudget(rpm, clock, shared, queueMs));
     return {
-        budget: make(settings.requestsPerMinute, o.clock, bucket),
-        waits: bucket ? new FleetWaits(o.clock, (n, now, lease) => bucket.syncWaits(n, now, lease)) : { inFlight: 0 },
+        budget: make(settings.requestsPerMinute, o.clock, bucket, settings.queueTimeoutMs),
+        waits: bucket ? new FleetWaits(o.clock, (n, lease) => bucket.syncWaits(n, lease)) : { inFlight: 0 },
     };
 }

@@ -60,6 +60,62 @@ export function sharedRedis(url: string, warn: Warn): Redis | undefined {
     return entry.client;
 }
 
+interface Watch {
+    /** Calls waiting for the connection to settle (ready, or failed): each is called once. */
+    settled: Set<() => void>;
+    /** Told every time the client becomes ready. */
+    ready: Set<() => void>;
+}
+const watches = new WeakMap<Redis, Watch>();
+
+/**
+ * The client's connection state, watched once per client: one listener per event, whatever the
+ * number of calls waiting for it (2,000 queued deletes add none).
+ */
+function watch(redis: Redis): Watch {
+    let w = watches.get(redis);
+    if (!w) {
+        const created: Watch = { settled: new Set(), ready: new Set() };
+        const settle = () => {
+            const waiting = [...created.settled];
+            created.settled.clear();
+            waiting.forEach((f) => f());
+        };
+        redis.on("ready", () => {
+            settle();
+            created.ready.forEach((f) => f());
+        });
+        redis.on("error", settle);
+        redis.on("close", settle);
+        redis.on("end", settle);
+        watches.set(redis, created);
+        w = created;
+    }
+    return w;
+}
+
+/** Resolves whether the client is ready, once it is, has failed to connect, or after `ms` (real), whichever is first. */
+export function whenReady(redis: Redis, ms: number): Promise<boolean> {
+    if (redis.status === "ready") {
+        return Promise.resolve(true);
+    }
+    const w = watch(redis);
+    return new Promise<boolean>((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            w.settled.delete(done);
+            resolve(redis.status === "ready");
+        };
+        const timer = setTimeout(done, ms);
+        w.settled.add(done);
+    });
+}
+
+/** Calls `f` every time the client (re)connects, through the client's one watcher. */
+export function onReady(redis: Redis, f: () => void): void {
+    watch(redis).ready.add(f);
+}
+
 /** Disconnects every shared client (scripts and tests that must exit; a provider process just ends). */
 export async function closeSharedRedis(): Promise<void> {
     const all = [...clients.values()];

@@ -9,6 +9,11 @@ export interface ProviderSettings {
     minPollMs: number;
     maxPollMs: number;
     deleteTimeoutMs: number;
+    /**
+     * The outer bound of one request's wait for its turn in the key's request budget (the queue is
+     * outside the vendor deadline `deleteTimeoutMs`, but never unbounded).
+     */
+    queueTimeoutMs: number;
     /** The request budget of the API key, shared by every resource in the provider process. */
     requestsPerMinute: number;
     /** When a generation is expected to end; polling is planned around it. */
@@ -75,6 +80,13 @@ export const SETTINGS = {
         key: "imagine:deleteTimeoutMinutes",
         env: "IMAGINE_DELETE_TIMEOUT_MINUTES",
         defaultValue: 20,
+        toMs: 60000,
+        unit: "minutes",
+    },
+    queueTimeout: {
+        key: "imagine:queueTimeoutMinutes",
+        env: "IMAGINE_QUEUE_TIMEOUT_MINUTES",
+        defaultValue: 60,
         toMs: 60000,
         unit: "minutes",
     },
@@ -152,6 +164,7 @@ export function resolveSettings(get: ConfigGetter, env: NodeJS.ProcessEnv = proc
         minPollMs: readNumber(read, SETTINGS.minPoll),
         maxPollMs: readNumber(read, SETTINGS.maxPoll),
         deleteTimeoutMs: readNumber(read, SETTINGS.deleteTimeout),
+        queueTimeoutMs: readNumber(read, SETTINGS.queueTimeout),
         requestsPerMinute: readNumber(read, SETTINGS.requestsPerMinute),
         expectedMs: readNumber(read, SETTINGS.expected),
         verifyDeletes: readVerifyDeletes(read),

@@ -10,6 +10,7 @@
  */
 import { createHash } from "crypto";
 import type Redis from "ioredis";
+import { whenReady } from "../budget/redis-connection";
 import { LedgerEntry, LedgerKey, LedgerStore } from "./ledger";
 import { checkDurability } from "./redis-durability";
 
@@ -110,20 +111,9 @@ export class RedisLedgerStore implements LedgerStore {
         if (!["wait", "connecting", "connect"].includes(r.status)) {
             throw new Error(`not connected (${r.status})`);
         }
-        await new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => done(new Error("no connection in time")), CONNECT_WAIT_MS);
-            const onReady = () => done();
-            const onEnd = () => done(new Error("connection failed"));
-            const done = (e?: Error) => {
-                clearTimeout(timer);
-                r.off("ready", onReady);
-                r.off("close", onEnd);
-                if (e) reject(e);
-                else resolve();
-            };
-            r.once("ready", onReady);
-            r.once("close", onEnd);
-        });
+        if (!(await whenReady(r, CONNECT_WAIT_MS))) {
+            throw new Error(`not connected (${r.status})`);
+        }
     }
 }
 

@@ -53,6 +53,11 @@ export interface HandlerDependencies {
     cwd?: () => string;
     /** The Redis client for `imagine:redisUrl` (default: the process's shared one for that URL); asked once per URL. */
     redis?: (url: string, warn: (message: string) => void) => Redis | undefined;
+    /**
+     * Provider clock ms per real ms, for accelerated benchmarks only (with a `scaledClock` of the same
+     * factor): the Redis budget keeps Redis's clock and scales its rates by it. Default 1.
+     */
+    speed?: number;
 }
 
 /**
@@ -89,10 +94,10 @@ export function createHandlers(deps: HandlerDependencies = {}): VideoHandlers {
     };
     const shared = (settings: ProviderSettings) => {
         const hash = (s: string) => createHash("sha256").update(s).digest("hex");
-        const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
+        const k = `${hash(settings.token)}/${settings.requestsPerMinute}/${settings.queueTimeoutMs}/${settings.redisUrl ? hash(settings.redisUrl) : ""}`;
         let entry = perKey.get(k);
         if (!entry) {
-            entry = createKeyBudget(settings, { clock, warn, redis: redisFor });
+            entry = createKeyBudget(settings, { clock, warn, redis: redisFor, speed: deps.speed });
             perKey.set(k, entry);
         }
         return entry;

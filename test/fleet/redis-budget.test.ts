@@ -8,8 +8,10 @@ import Redis from "ioredis";
 import * as net from "net";
 import { systemClock } from "../../provider/core/clock";
 import { FleetWaits, WAITS_LEASE_MS } from "../../provider/budget/fleet-waits";
-import { RedisBucket } from "../../provider/budget/redis-budget";
-import { closeSharedRedis, connectRedis, disconnect } from "../../provider/budget/redis-connection";
+import { budgetKeyPrefix, RedisBucket } from "../../provider/budget/redis-budget";
+import { closeSharedRedis, connectRedis, disconnect, whenReady } from "../../provider/budget/redis-connection";
+import { RedisLedgerStore } from "../../provider/ledger/ledger-redis";
+import { until } from "../until";
 import { Harness, PROVIDER, startHarness, TOKEN } from "../provider/harness";
 import { RunningRedis, startRedisServer } from "../redis-server";
 
@@ -52,6 +54,16 @@ async function dump(url: string): Promise<{ keys: string[]; text: string }> {
         c.disconnect();
     }
 }
+
+const bucket = (redisClient: Redis, requestsPerMinute: number, speed = 1) =>
+    new RedisBucket({
+        redis: redisClient,
+        token: TOKEN,
+        requestsPerMinute,
+        warn: () => undefined,
+        where: "test",
+        speed,
+    });
 
 const create = (p: { create(i: Record<string, unknown>): Promise<{ id: string }> }, i: number) =>
     p.create({ prompt: `redis video ${i}`, style: "kling-1.0-pro", __provider: PROVIDER });
@@ -141,64 +153,132 @@ it("with Redis answering slowly (suspended): one warning, deletes go on at once 
 });
 
 it("counts the videos waited for across processes; the count of a process that stops renewing it expires", async () => {
-    const clients = [connectRedis(redis.url, () => undefined), connectRedis(redis.url, () => undefined)];
+    const clients = [0, 1, 2].map(() => connectRedis(redis.url, () => undefined));
     try {
-        const [a, b] = clients.map(
-            (redisClient) =>
-                new RedisBucket({
-                    redis: redisClient,
-                    token: TOKEN,
-                    requestsPerMinute: 77,
-                    warn: () => undefined,
-                    where: "test",
-                }),
-        );
-        const waitsA = new FleetWaits(systemClock, (n, now, lease) => a.syncWaits(n, now, lease));
-        const waitsB = new FleetWaits(systemClock, (n, now, lease) => b.syncWaits(n, now, lease));
+        const [a, b, c] = clients.map((redisClient) => bucket(redisClient, 77));
+        const waitsA = new FleetWaits(systemClock, (n, lease) => a.syncWaits(n, lease));
+        const waitsB = new FleetWaits(systemClock, (n, lease) => b.syncWaits(n, lease));
         // As polling does it: ++ when a wait starts, -- when it ends.
         for (let i = 0; i < 3; i++) waitsA.inFlight++;
-        await new Promise((r) => setTimeout(r, 300));
+        await until("A's three waits in Redis", async () => (await c.syncWaits(0, WAITS_LEASE_MS)) === 3);
         waitsB.inFlight++;
-        await new Promise((r) => setTimeout(r, 300));
+        await until("B hears of A's waits", () => waitsB.inFlight === 4);
         expect(waitsB.localInFlight).toBe(1);
-        expect(waitsB.inFlight).toBe(4);
         waitsB.inFlight--;
         expect(waitsB.localInFlight).toBe(0);
-        // Past A's lease (A killed, say), its three waits no longer count.
-        expect(await b.syncWaits(0, Date.now() + WAITS_LEASE_MS + 1, WAITS_LEASE_MS)).toBe(0);
         for (let i = 0; i < 3; i++) waitsA.inFlight--;
+        await until("A's waits ended", async () => (await c.syncWaits(0, WAITS_LEASE_MS)) === 0);
+        // A process that stops renewing (killed, say): its count goes once its lease runs out, on Redis's clock.
+        expect(await c.syncWaits(5, 100)).toBe(5);
+        await until("C's lease ran out", async () => (await b.syncWaits(0, WAITS_LEASE_MS)) === 0);
     } finally {
         await Promise.all(clients.map(disconnect));
     }
 });
 
-it("across processes, status checks wait while any process has creates or deletes waiting", async () => {
-    const clients = [connectRedis(redis.url, () => undefined), connectRedis(redis.url, () => undefined)];
+it("across processes, status reads get one grant in four while another process's deletes wait; a 429 pauses everyone", async () => {
+    const clients = [connectRedis(`${redis.url}/3`, () => undefined), connectRedis(`${redis.url}/3`, () => undefined)];
     try {
-        // 60 a minute: one a second or so, a bucket of one. Two processes, one clock.
-        const [a, b] = clients.map(
-            (redisClient) =>
-                new RedisBucket({
-                    redis: redisClient,
-                    token: TOKEN,
-                    requestsPerMinute: 60,
-                    warn: () => undefined,
-                    where: "test",
-                }),
-        );
-        const t = 5_000_000;
-        expect(await a.take("high", t, true)).toBe(0); // A deletes, with more deletes waiting
-        // 1.5 s later the bucket holds a request again, but A's deletes come first: B's status check waits.
-        expect(await b.take("low", t + 1500, false)).toBeGreaterThan(0);
-        expect(await a.take("high", t + 1500, false)).toBe(0); // A's last delete: its demand ends
-        expect(await b.take("low", t + 1500 + 1100, false)).toBe(0);
-        // Without demand, a refused request pauses everyone for its Retry-After.
-        b.throttled(t + 3000, 2000);
-        await new Promise((r) => setTimeout(r, 100));
-        expect(await a.take("high", t + 3500, false)).toBe(1500);
+        // 60 a minute, run 100 times faster (a token every 10.5 ms): A has 40 deletes waiting, B 10 status reads.
+        const [a, b] = clients.map((redisClient) => bucket(redisClient, 60, 100));
+        const order: string[] = [];
+        const drain = async (name: string, waiting: { high: number; low: number }) => {
+            while (waiting.high + waiting.low > 0) {
+                const taken = await (name === "A" ? a : b).take(waiting);
+                if (taken === undefined) throw new Error("Redis did not answer");
+                if (taken.grant) {
+                    waiting[taken.grant]--;
+                    order.push(`${name}:${taken.grant}`);
+                } else {
+                    await new Promise((r) => setTimeout(r, Math.max(1, taken.waitMs / 100)));
+                }
+            }
+        };
+        await Promise.all([drain("A", { high: 40, low: 0 }), drain("B", { high: 0, low: 10 })]);
+        // While A's deletes waited, B's reads were not held back to the end: at least one grant in five.
+        const beforeLastRead = order.slice(0, order.lastIndexOf("B:low") + 1);
+        expect(beforeLastRead.filter((g) => g === "B:low")).toHaveLength(10);
+        expect(beforeLastRead.length).toBeLessThanOrEqual(10 * 5);
+        // Deletes first: while both wait, more deletes than reads are granted (one read in four when on time;
+        // a process late to ask for its turn may lose it, so the exact order is not asserted).
+        expect(beforeLastRead.filter((g) => g === "A:high").length).toBeGreaterThanOrEqual(10);
+        // A refused request pauses the fleet for its Retry-After, on Redis's clock (2 s at speed 100: 20 ms).
+        b.throttled(2000);
+        await until("the pause reached Redis", async () => {
+            const taken = await a.take({ high: 1, low: 0 });
+            return taken?.grant === undefined && (taken?.waitMs ?? 0) > 1000;
+        });
     } finally {
         await Promise.all(clients.map(disconnect));
     }
+});
+
+it("one bucket per API key whatever the rate: the lowest rate of a live process is in force, the difference said once", async () => {
+    const url = `${redis.url}/4`;
+    const clients = [connectRedis(url, () => undefined), connectRedis(url, () => undefined)];
+    const warned: string[][] = [[], []];
+    try {
+        const [at40, at50] = clients.map(
+            (redisClient, i) =>
+                new RedisBucket({
+                    redis: redisClient,
+                    token: TOKEN,
+                    requestsPerMinute: [40, 50][i],
+                    warn: (m) => warned[i].push(m),
+                    where: "test",
+                }),
+        );
+        await at40.take({ high: 1, low: 0 });
+        for (let i = 0; i < 3; i++) await at50.take({ high: 1, low: 0 });
+        expect(warned[0]).toEqual([]);
+        expect(warned[1]).toHaveLength(1);
+        expect(warned[1][0]).toMatch(/imagine:requestsPerMinute is 50 here, but another process .* configured 40/);
+        const { keys, text } = await dump(url);
+        expect(keys.filter((k) => k.endsWith(":bucket"))).toEqual([`${budgetKeyPrefix(TOKEN)}:bucket`]);
+        expect(text).not.toContain(TOKEN.slice(3, 20));
+    } finally {
+        await Promise.all(clients.map(disconnect));
+    }
+});
+
+it("watches a connection once: 2,000 calls waiting for it add no listener each", async () => {
+    const emitted: string[] = [];
+    const onWarning = (w: Error) => emitted.push(w.name);
+    process.on("warning", onWarning);
+    const client = connectRedis(`${redis.url}/5`, () => undefined);
+    try {
+        const before = client.listenerCount("ready") + client.listenerCount("close");
+        const waits = Array.from({ length: 2000 }, () => whenReady(client, 5000));
+        const ledger = new RedisLedgerStore(client, 1);
+        const key = { project: "p", stack: "s", name: "n" };
+        const ledgerWaits = Array.from({ length: 20 }, () => ledger.remove(key, "v"));
+        expect(client.listenerCount("ready") + client.listenerCount("close")).toBeLessThanOrEqual(before + 2);
+        expect((await Promise.all(waits)).every((r) => r)).toBe(true);
+        await Promise.all(ledgerWaits);
+        expect(emitted).not.toContain("MaxListenersExceededWarning");
+    } finally {
+        process.off("warning", onWarning);
+        await disconnect(client);
+    }
+});
+
+it("a Redis user without @scripting: one warning with Redis's reply, and the videos are made and deleted", async () => {
+    const admin = new Redis(redis.url);
+    await admin.acl("SETUSER", "noscript", "on", ">noscript-pw", "~*", "&*", "+@all", "-@scripting");
+    admin.disconnect();
+    const warnings: string[] = [];
+    const p = await h.handlers(
+        { "imagine:redisUrl": `redis://noscript:noscript-pw@127.0.0.1:${redis.port}/6` },
+        { warn: (m) => warnings.push(m) },
+    );
+    const ids = (await Promise.all([0, 1, 2].map((i) => create(p, i)))).map((r) => r.id);
+    await Promise.all(ids.map((id) => p.delete(id, { videoId: id })));
+    const refused = warnings.filter((w) => /refused the request budget's script/.test(w));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/"NOPERM [^"]*"/);
+    expect(refused[0]).toContain("the fleet budget is not in force; using this process's own budget");
+    expect(warnings.join("\n")).not.toContain("noscript-pw");
+    expect((await h.emulator.stats()).videosStored).toBe(0);
 });
 
 /** A loopback port nothing listens on. */

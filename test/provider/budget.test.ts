@@ -1,5 +1,17 @@
 /** RequestBudget on an injected clock: pacing, burst, priorities, and slowing down after a 429. */
-import { CALM_MS, PACING, Priority, RECOVERY_MS, RequestBudget, SharedBucket } from "../../provider/budget/budget";
+import {
+    CALM_MS,
+    DECREASE,
+    LOW_EVERY,
+    MAX_WAIT_MS,
+    PACING,
+    Priority,
+    RECOVERY_MS,
+    RequestBudget,
+    SharedBucket,
+    SharedTake,
+} from "../../provider/budget/budget";
+import { ImagineRateLimitError, ImagineTimeoutError } from "../../provider/core/errors";
 import { FakeClock } from "./fake-clock";
 
 describe("RequestBudget", () => {
@@ -48,7 +60,7 @@ describe("RequestBudget", () => {
         expect(clock.now() - again).toBeGreaterThanOrEqual(1000);
     });
 
-    it("takes a lone 429 for noise (a pause only); 429s close together cut the rate once per pause; it grows back linearly", () => {
+    it("takes a lone 429 at full rate for noise (a pause only); congestion halves the rate once per pause; it grows back slowly", () => {
         const clock = new FakeClock();
         const budget = new RequestBudget(1000, clock);
         expect(budget.currentPerMinute).toBeCloseTo(950);
@@ -56,20 +68,21 @@ describe("RequestBudget", () => {
         expect(budget.currentPerMinute).toBeCloseTo(950); // a lone refusal
         clock.advance(1000);
         budget.onThrottled(1000); // another within CALM_MS, after the pause: congestion
-        expect(budget.currentPerMinute).toBeCloseTo(665);
+        const cut = 950 * DECREASE;
+        expect(budget.currentPerMinute).toBeCloseTo(cut);
         budget.onThrottled(1000); // same pause: the same congestion, no further cut
-        expect(budget.currentPerMinute).toBeCloseTo(665);
-        clock.advance(1000);
-        const regained = 665 + (950 * 1000) / RECOVERY_MS;
-        expect(budget.currentPerMinute).toBeCloseTo(regained);
-        budget.onThrottled(1000); // a new pause: cut again
-        expect(budget.currentPerMinute).toBeCloseTo(regained * 0.7);
-        clock.advance(RECOVERY_MS / 4);
-        expect(budget.currentPerMinute).toBeCloseTo(regained * 0.7 + 950 / 4);
+        expect(budget.currentPerMinute).toBeCloseTo(cut);
+        clock.advance(CALM_MS * 2);
+        const regained = budget.currentPerMinute;
+        // Slowly: 20 s give back about 3.5% of the rate (linear part plus 10% a minute of the current one).
+        expect(regained).toBeGreaterThan(cut);
+        expect(regained).toBeLessThan(cut * 1.05);
+        budget.onThrottled(1000); // below full rate, even after a calm spell: congestion
+        expect(budget.currentPerMinute).toBeCloseTo(regained * DECREASE);
         clock.advance(RECOVERY_MS);
         expect(budget.currentPerMinute).toBeCloseTo(950);
         clock.advance(CALM_MS);
-        budget.onThrottled(1000); // calm again: noise
+        budget.onThrottled(1000); // full rate and calm again: noise
         expect(budget.currentPerMinute).toBeCloseTo(950);
     });
 
@@ -87,18 +100,19 @@ describe("RequestBudget", () => {
 
 /** A shared bucket that answers from a script of waits (0 = granted) and can be "down" (undefined). */
 class ScriptedBucket implements SharedBucket {
-    readonly takes: { priority: Priority; moreHigh: boolean }[] = [];
+    readonly takes: Record<Priority, number>[] = [];
     readonly throttles: number[] = [];
     successes = 0;
     /** While down, every take answers undefined (the store cannot be used). */
     down = false;
     constructor(private readonly replies: number[] = []) {}
-    async take(priority: Priority, _now: number, moreHigh: boolean): Promise<number | undefined> {
-        this.takes.push({ priority, moreHigh });
+    async take(waiting: Record<Priority, number>): Promise<SharedTake | undefined> {
+        this.takes.push({ ...waiting });
         if (this.down) return undefined;
-        return this.replies.length ? this.replies.shift() : 0;
+        const wait = this.replies.length ? this.replies.shift()! : 0;
+        return wait > 0 ? { waitMs: wait } : { grant: waiting.high > 0 ? "high" : "low", waitMs: 0 };
     }
-    throttled(_now: number, pauseMs: number): void {
+    throttled(pauseMs: number): void {
         this.throttles.push(pauseMs);
     }
     succeeded(): void {
@@ -132,7 +146,7 @@ describe("RequestBudget with a shared bucket", () => {
         expect(budget.grants).toEqual({ shared: 1, local: 3 });
     });
 
-    it("tells the shared bucket the priority, whether more high-priority requests wait, 429s and successes", async () => {
+    it("tells the shared bucket what waits, by priority, and its 429s and successes", async () => {
         const clock = new FakeClock();
         const shared = new ScriptedBucket([]);
         const budget = new RequestBudget(60, clock, shared);
@@ -142,16 +156,83 @@ describe("RequestBudget with a shared bucket", () => {
             budget.acquire("high"),
             budget.acquire("low"),
         ]);
-        // The first is taken as it arrives; the other two queue behind it.
+        // The first is taken as it arrives; the others queue behind it, and each take says what waits.
         expect(shared.takes).toEqual([
-            { priority: "high", moreHigh: false },
-            { priority: "high", moreHigh: true },
-            { priority: "high", moreHigh: false },
-            { priority: "low", moreHigh: false },
+            { high: 1, low: 0 },
+            { high: 2, low: 1 },
+            { high: 1, low: 1 },
+            { high: 0, low: 1 },
         ]);
         budget.onThrottled(2000);
         budget.onSuccess();
         expect(shared.throttles).toEqual([2000]);
         expect(shared.successes).toBe(1);
+    });
+});
+
+describe("RequestBudget: every wait bounded, status reads keep their share", () => {
+    it("while creations or deletes queue, status reads still get one grant in LOW_EVERY (at least 20%)", async () => {
+        const clock = new FakeClock();
+        const budget = new RequestBudget(60, clock); // one a second
+        const order: Priority[] = [];
+        const all = [
+            ...Array.from({ length: 40 }, () => budget.acquire("high").then(() => order.push("high"))),
+            ...Array.from({ length: 10 }, () => budget.acquire("low").then(() => order.push("low"))),
+        ];
+        await Promise.all(all);
+        const first25 = order.slice(0, 25).filter((p) => p === "low").length;
+        expect(first25 / 25).toBeGreaterThanOrEqual(0.2);
+        expect(LOW_EVERY).toBeLessThanOrEqual(5);
+        // Creations and deletes still go first: never two status reads in a row while they wait.
+        expect(order.slice(0, 40).join(",")).not.toContain("low,low");
+    });
+
+    it("a Retry-After over 60 s is not a pause: waiting and later requests fail at once, naming the wait", async () => {
+        const clock = new FakeClock();
+        const budget = new RequestBudget(60, clock);
+        await budget.acquire("high"); // spend the burst
+        const waiting = [budget.acquire("high"), budget.acquire("low")].map((p) => p.catch((e: Error) => e));
+        budget.onThrottled(3_600_000);
+        const errors = await Promise.all(waiting);
+        const later = await budget.acquire("high").catch((e: Error) => e);
+        for (const e of [...errors, later]) {
+            expect(e).toBeInstanceOf(ImagineRateLimitError);
+            expect((e as Error).message).toMatch(/asked this API key to wait 3600 s \(Retry-After: 3600\)/);
+        }
+        expect(clock.sleeps.every((ms) => ms <= MAX_WAIT_MS)).toBe(true);
+        clock.advance(3_600_000);
+        await budget.acquire("high"); // after the vendor's wait, requests go again
+    });
+
+    it("a request queued longer than the queue timeout fails with a named timeout instead of hanging", async () => {
+        const clock = new FakeClock();
+        const budget = new RequestBudget(1, clock, undefined, 5 * 60_000); // one a minute, 5 minutes of queue
+        await budget.acquire("high");
+        const results = await Promise.all(
+            Array.from({ length: 10 }, () =>
+                budget.acquire("high").then(
+                    () => "sent",
+                    (e: Error) => e,
+                ),
+            ),
+        );
+        const sent = results.filter((r) => r === "sent").length;
+        expect(sent).toBeGreaterThanOrEqual(4);
+        expect(sent).toBeLessThanOrEqual(6);
+        const failed = results.filter((r) => r !== "sent") as Error[];
+        expect(failed.length).toBe(10 - sent);
+        for (const e of failed) {
+            expect(e).toBeInstanceOf(ImagineTimeoutError);
+            expect(e.message).toContain("imagine:queueTimeoutMinutes");
+        }
+        expect(clock.sleeps.every((ms) => ms <= MAX_WAIT_MS)).toBe(true);
+    });
+
+    it("takes no pause longer than 60 s from the shared budget without asking again", async () => {
+        const clock = new FakeClock();
+        const shared = new ScriptedBucket([3_600_000, 0]);
+        const budget = new RequestBudget(60, clock, shared);
+        await budget.acquire("high");
+        expect(clock.sleeps).toEqual([MAX_WAIT_MS]);
     });
 });

@@ -18,6 +18,7 @@ describe("resolveSettings", () => {
             minPollMs: 500,
             maxPollMs: 60000,
             deleteTimeoutMs: 1200000,
+            queueTimeoutMs: 3600000,
             requestsPerMinute: 50,
             expectedMs: 720000,
             verifyDeletes: "file",
