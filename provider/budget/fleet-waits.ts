@@ -75,7 +75,8 @@ export class FleetWaits {
         this.beating = true;
         try {
             while (this.local > 0) {
-                await this.clock.sleep(WAITS_HEARTBEAT_MS);
+                // In the background: the waits it reports hold the process, not the heartbeat.
+                await this.clock.sleep(WAITS_HEARTBEAT_MS, { background: true });
                 this.dirty = true;
                 await this.flush();
             }

@@ -107,6 +107,7 @@ export function whenReady(redis: Redis, ms: number): Promise<boolean> {
             resolve(redis.status === "ready");
         };
         const timer = setTimeout(done, ms);
+        timer.unref(); // the connection attempt holds the process, not this bound on it
         w.settled.add(done);
     });
 }
@@ -157,6 +158,9 @@ export function connectRedis(url: string, warn: Warn): Redis {
         commandTimeout: COMMAND_TIMEOUT_MS,
         connectTimeout: CONNECT_TIMEOUT_MS,
         maxRetriesPerRequest: 0,
+        // On disconnect, a socket that does not close is destroyed after this long (ioredis's default
+        // of 2 s keeps a timer, and so the process, alive that long after a Redis went away).
+        disconnectTimeout: COMMAND_TIMEOUT_MS,
         // Reconnect forever in the background, at most every 2 s.
         retryStrategy: (times: number) => Math.min(250 * times, 2000),
     });

@@ -5,14 +5,21 @@
 export interface Clock {
     /** Milliseconds since the epoch. */
     now(): number;
-    /** Resolves after `ms` milliseconds of this clock's time. */
-    sleep(ms: number): Promise<void>;
+    /**
+     * Resolves after `ms` milliseconds of this clock's time. A `background` sleep (a heartbeat) does not
+     * keep the process alive by itself: whatever it serves holds the process while it matters.
+     */
+    sleep(ms: number, options?: { background?: boolean }): Promise<void>;
 }
 
 /** The wall clock. */
 export const systemClock: Clock = {
     now: () => Date.now(),
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    sleep: (ms, options) =>
+        new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(0, ms));
+            if (options?.background) timer.unref();
+        }),
 };
 
 /**
@@ -23,6 +30,6 @@ export function scaledClock(speed: number, base: Clock = systemClock): Clock {
     const realStart = base.now();
     return {
         now: () => realStart + (base.now() - realStart) * speed,
-        sleep: (ms: number) => base.sleep(ms / speed),
+        sleep: (ms, options) => base.sleep(ms / speed, options),
     };
 }
