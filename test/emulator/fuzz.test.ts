@@ -4,25 +4,15 @@
  * 5xx, must answer most requests, and must still be healthy afterwards.
  */
 import net from "node:net";
+import { randomSource } from "../../emulator/random";
 import { createVideo, KEY, OTHER_KEY, start, type Harness } from "./helpers";
 
 const REQUESTS = 1200;
 const CONCURRENCY = 40;
 
-/** Seeded PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-
 const SEED = Number(process.env.FUZZ_SEED ?? 20250304);
-const rand = prng(SEED);
+// Seeded (the emulator's own mulberry32) so a failure can be replayed.
+const rand = randomSource(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
 const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
 const randomText = (n: number) =>
