@@ -184,9 +184,12 @@ export class ImagineClient {
         return { id };
     }
 
-    /** The video's status; throws ImagineVideoNotFoundError when it is gone. */
-    async getStatus(id: string, deadlineMs: number): Promise<VideoStatus> {
-        const body = await this.statusBody(id, deadlineMs);
+    /**
+     * The video's status; throws ImagineVideoNotFoundError when it is gone. `priority` "high" for a read
+     * that is part of a delete (its proof), which the budget serves with the deletes; polls are "low".
+     */
+    async getStatus(id: string, deadlineMs: number, priority: Priority = "low"): Promise<VideoStatus> {
+        const body = await this.statusBody(id, deadlineMs, priority);
         let status: VideoStatus;
         try {
             status = parseStatusPayload(body);
@@ -266,10 +269,10 @@ export class ImagineClient {
         });
     }
 
-    /** A status read after a delete was told 404. */
+    /** A status read after a delete was told 404: part of the delete, so at the deletes' priority. */
     private async confirm(id: string, deadlineMs: number): Promise<Confirmation> {
         try {
-            await this.statusBody(id, deadlineMs);
+            await this.statusBody(id, deadlineMs, "high");
             return "exists";
         } catch (e) {
             if (e instanceof ImagineVideoNotFoundError) {
@@ -283,7 +286,7 @@ export class ImagineClient {
     }
 
     /** The status answer, trying the documented forms from the remembered one. */
-    private async statusBody(id: string, deadlineMs: number): Promise<unknown> {
+    private async statusBody(id: string, deadlineMs: number, priority: Priority): Promise<unknown> {
         const start = this.statusRoute;
         let lastMissing: ImagineRouteNotFoundError | undefined;
         let notFound: { error: ImagineVideoNotFoundError; path: string } | undefined;
@@ -291,7 +294,7 @@ export class ImagineClient {
             const index = (start + i) % STATUS_ROUTES.length;
             const route = STATUS_ROUTES[index];
             try {
-                const body = await this.sendRoute(route, id, deadlineMs, "low");
+                const body = await this.sendRoute(route, id, deadlineMs, priority);
                 this.statusRoute = index;
                 this.servedStatusRoutes.add(index);
                 return body;

@@ -41,7 +41,7 @@ export const MAX_WAIT_MS = 60_000;
 /** When creations or deletes and status reads both wait, one grant in this many goes to a status read. */
 export const LOW_EVERY = 4;
 
-/** Creations and deletes go first; status reads keep one grant in LOW_EVERY while they wait. */
+/** Creations and deletes (with the status reads that prove a delete) go first; polls keep one grant in LOW_EVERY while they wait. */
 export type Priority = "high" | "low";
 
 /** What the shared budget answered: a grant for one of the classes asked for, or how long to wait. */

@@ -100,7 +100,8 @@ export async function checkGone(
         }
     }
     try {
-        await ctx.client.getStatus(id, deadlineMs);
+        // Part of the delete (its proof): served with the deletes, not in the share kept for polls.
+        await ctx.client.getStatus(id, deadlineMs, "high");
         return { gone: false, seenBy: "status" };
     } catch (e) {
         if (e instanceof ImagineVideoNotFoundError) {
