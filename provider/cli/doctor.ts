@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { connectRedis, disconnect, redisUrlForDisplay } from "../budget/redis-connection";
 import { ProviderSettings } from "../inputs/settings";
+import { persists, readDurability } from "../ledger/redis-durability";
 import { API_OPTIONS, parse, UsageError } from "./args";
 import { connect, probeApi, settingsFrom, unwritable } from "./context";
 import { CliIo, Output } from "./io";
@@ -141,33 +142,20 @@ async function checkRedis(url: string, out: Output, report: (c: string, v: Verdi
                 `EVAL refused (${(e as Error).message}): the shared budget needs Lua scripts`,
             );
         }
-        const info = async (section: string): Promise<Record<string, string>> => {
-            const text = await client.info(section);
-            const fields: Record<string, string> = {};
-            for (const l of text.split(/\r?\n/)) {
-                const at = l.indexOf(":");
-                if (at > 0) fields[l.slice(0, at)] = l.slice(at + 1);
-            }
-            return fields;
-        };
-        const persistence = await info("persistence");
-        let save = "";
-        try {
-            save = String(((await client.config("GET", "save")) as string[])[1] ?? "");
-        } catch {
-            save = "unknown";
-        }
-        const aof = persistence.aof_enabled === "1";
+        const d = await readDurability(client);
+        const kept = persists(d);
         report(
             "redis persistence",
-            aof || (save !== "" && save !== "unknown") ? "ok" : "FAIL",
-            aof
+            kept === true ? "ok" : kept === false ? "FAIL" : "warn",
+            d.aof
                 ? "append-only file on"
-                : save !== "" && save !== "unknown"
-                  ? `RDB snapshots (save ${save})`
-                  : "off: the ledger of accepted generations would be lost when Redis restarts",
+                : kept
+                  ? `RDB snapshots (save ${d.save})`
+                  : kept === false
+                    ? "off: the ledger of accepted generations would be lost when Redis restarts"
+                    : "unknown (this Redis does not say): the ledger needs appendonly yes or RDB saves",
         );
-        const policy = (await info("memory")).maxmemory_policy ?? "unknown";
+        const policy = d.evictionPolicy ?? "unknown";
         report(
             "redis eviction",
             policy === "noeviction" ? "ok" : policy === "unknown" ? "warn" : "FAIL",

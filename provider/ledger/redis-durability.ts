@@ -29,20 +29,66 @@ export function checkDurability(redis: Redis, warn: (message: string) => void): 
     );
 }
 
-/** What is wrong with the Redis's configuration for the ledger, in words; empty when nothing. */
+/** What a Redis says of how it keeps data; a field is undefined when the Redis would not say. */
+export interface RedisDurability {
+    /** Append-only file on (INFO persistence, `aof_enabled`). */
+    aof?: boolean;
+    /** The RDB save schedule (`CONFIG GET save`; managed services often refuse CONFIG); "" when none. */
+    save?: string;
+    /** `maxmemory-policy` (INFO memory). */
+    evictionPolicy?: string;
+}
+
+/**
+ * Reads how the Redis keeps data: INFO where it can (allowed even where CONFIG is not), CONFIG GET only
+ * for the save schedule. The one reading of the ledger's warning and of `imagine-video doctor`.
+ */
+export async function readDurability(redis: Redis): Promise<RedisDurability> {
+    const [persistence, memory, save] = await Promise.all([
+        infoFields(redis, "persistence"),
+        infoFields(redis, "memory"),
+        redis.call("CONFIG", "GET", "save").then(
+            (pair) => (Array.isArray(pair) && pair.length >= 2 ? String(pair[1]) : undefined),
+            () => undefined,
+        ),
+    ]);
+    const aof = persistence.aof_enabled;
+    return {
+        aof: aof === undefined ? undefined : aof === "1",
+        save,
+        evictionPolicy: memory.maxmemory_policy,
+    };
+}
+
+/** Whether the Redis survives a restart with its data: true, false, or undefined when it would not say. */
+export function persists(d: RedisDurability): boolean | undefined {
+    if (d.aof === true || (d.save !== undefined && d.save.trim() !== "")) {
+        return true;
+    }
+    return d.aof === false && d.save !== undefined ? false : undefined;
+}
+
+/** What is wrong with the Redis's configuration for the ledger, in words; empty when nothing (or not known). */
 export async function durabilityProblems(redis: Redis): Promise<string[]> {
-    const [aof, save, policy] = await Promise.all(
-        ["appendonly", "save", "maxmemory-policy"].map(async (k) => {
-            const pair = (await redis.call("CONFIG", "GET", k)) as string[];
-            return Array.isArray(pair) && pair.length >= 2 ? String(pair[1]) : undefined;
-        }),
-    );
+    const d = await readDurability(redis);
     const problems: string[] = [];
-    if (aof === "no" && (save === undefined || save.trim() === "")) {
+    if (persists(d) === false) {
         problems.push("has no persistence (appendonly no, no RDB saves)");
     }
-    if (policy !== undefined && policy !== "noeviction") {
-        problems.push(`evicts keys (maxmemory-policy ${policy})`);
+    if (d.evictionPolicy !== undefined && d.evictionPolicy !== "noeviction") {
+        problems.push(`evicts keys (maxmemory-policy ${d.evictionPolicy})`);
     }
     return problems;
+}
+
+/** The `field:value` lines of one INFO section. */
+async function infoFields(redis: Redis, section: string): Promise<Record<string, string>> {
+    const fields: Record<string, string> = {};
+    for (const line of (await redis.info(section)).split(/\r?\n/)) {
+        const at = line.indexOf(":");
+        if (at > 0) {
+            fields[line.slice(0, at)] = line.slice(at + 1);
+        }
+    }
+    return fields;
 }

@@ -174,6 +174,19 @@ it("with IMAGINE_REDIS_URL: deletes draw on the shared budget in Redis; doctor c
             ["redis clock", "ok"],
         ]);
         expect(on.code).toBe(0);
+
+        // A managed Redis that refuses CONFIG: persistence it does not show is a warning, not a failure;
+        // eviction is still read (INFO is allowed).
+        await client.call("ACL", "SETUSER", "managed", "on", ">managed-secret", "~*", "&*", "+@all", "-config");
+        await client.config("SET", "appendonly", "no");
+        const managedUrl = redis.url.replace("redis://", "redis://managed:managed-secret@");
+        const managed = await cli(["doctor"], envFor(emu.url, { IMAGINE_REDIS_URL: managedUrl }), dir);
+        expect(managed.events.find((e) => e.check === "redis persistence")).toMatchObject({
+            verdict: "warn",
+            detail: expect.stringMatching(/^unknown/),
+        });
+        expect(managed.events.find((e) => e.check === "redis eviction")).toMatchObject({ verdict: "ok" });
+        expect(managed.stdout).not.toContain("managed-secret");
     } finally {
         client.disconnect();
         await redis.stop();
