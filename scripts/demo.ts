@@ -20,6 +20,12 @@ const STACK = "demo";
 /** Emulated seconds of one generation (the vendor's 12 minutes), and emulated seconds per real second. */
 const PROCESSING_SECONDS = 720;
 const CLOCK_SPEED = 200;
+/**
+ * Emulated seconds a signed file link stays valid: a week (50 real minutes at 200x). At the vendor's
+ * hour a link made by `up` would expire 18 real seconds later, and on a slow machine `destroy` would
+ * then prove the delete by a status read instead of the file link the demo shows.
+ */
+const LINK_TTL_SECONDS = 7 * 86_400;
 /** Per operation: everything still running is stopped when it expires. */
 const OPERATION_TIMEOUT_MS = 90_000;
 
@@ -161,6 +167,7 @@ async function main(): Promise<number> {
         port: 0,
         processingSeconds: PROCESSING_SECONDS,
         clockSpeed: CLOCK_SPEED,
+        urlTtlSeconds: LINK_TTL_SECONDS,
     });
     say(`    listening at ${emulator.url} (data in a temp folder, a fresh demo token)`);
     say(
