@@ -1,8 +1,9 @@
 // Failure paths of the engine stand-in: preview, Check failures, partial create failures, plain
-// create errors, delete failures.
+// create errors, delete failures (the partial create and the delete failures on one stack).
 import * as fs from "fs";
 import * as path from "path";
 import { filesStack, expectOk, ops } from "./helpers";
+import { OperationResult, ResourceState } from "./index";
 
 describe("engine stand-in: preview and failures", () => {
     const stacks: { dir: string }[] = [];
@@ -35,27 +36,6 @@ describe("engine stand-in: preview and failures", () => {
         expect(s.fileResources().map((x) => x.urn)).not.toContainEqual(expect.stringContaining("::bad"));
     });
 
-    test("a partial create failure is recorded with its id, outputs and initErrors; destroy then deletes it", async () => {
-        const s = track(filesStack([{ name: "half", content: "made", failCreate: "partial" }]));
-        const r = await s.stack.up();
-        expect(r.ok).toBe(false);
-        expect(r.errors.join("\n")).toContain("create of half failed after the file was written");
-        const [half] = s.fileResources();
-        expect(half).toBeDefined();
-        expect(half.id).toMatch(/^half-/);
-        expect(half.initErrors).toEqual(["the file never became ready"]);
-        expect(half.outputs.path).toBe(path.join(s.dir, `${half.id}.txt`));
-        expect(typeof half.outputs.__provider).toBe("string");
-        expect(s.files()).toEqual([half.id]);
-
-        const d = await s.stack.destroy();
-        expectOk(d);
-        expect(ops(d)).toEqual(["delete half", "delete files-test"]);
-        expect(s.calls().slice(-1)[0]).toBe(`delete half ${half.id}`);
-        expect(s.files()).toEqual([]);
-        expect(s.fileResources()).toEqual([]);
-    });
-
     test("a plain create error records nothing", async () => {
         const s = track(filesStack([{ name: "nope", content: "x", failCreate: "plain" }]));
         const r = await s.stack.up();
@@ -66,35 +46,66 @@ describe("engine stand-in: preview and failures", () => {
         expect(s.files()).toEqual([]);
     });
 
-    test("a delete failure leaves the resource and what it depends on in state; a later destroy completes", async () => {
+    // One stack for the partial create and the delete failure: `half` depends on the three others, so
+    // they are all made before its create fails; the first destroy deletes `half` (and `free`) and
+    // stops at `stuck`, the second completes.
+    describe("one stack: a partial create, then deletes that fail and succeed", () => {
         const s = track(
             filesStack([
                 { name: "base", content: "b" },
                 { name: "stuck", content: "s", failDelete: true, dependsOn: ["base"] },
                 { name: "free", content: "f" },
+                { name: "half", content: "made", failCreate: "partial", dependsOn: ["base", "stuck", "free"] },
             ]),
         );
-        expectOk(await s.stack.up());
-        const ids = Object.fromEntries(s.fileResources().map((x) => [x.urn.split("::").pop(), x.id]));
+        let up: OperationResult;
+        let ids: Record<string, string>;
+        let half: ResourceState;
+        let filesAfterUp: string[];
+        let d1: OperationResult;
+        beforeAll(async () => {
+            up = await s.stack.up();
+            ids = Object.fromEntries(s.fileResources().map((x) => [x.urn.split("::").pop(), x.id!]));
+            half = s.fileResources().find((x) => x.urn.endsWith("::half"))!;
+            filesAfterUp = s.files();
+            d1 = await s.stack.destroy();
+        });
 
-        const d1 = await s.stack.destroy();
-        expect(d1.ok).toBe(false);
-        expect(d1.errors.join("\n")).toContain("delete of stuck refused (failDelete is set)");
-        expect(ops(d1)).toEqual(["delete free"]);
-        expect(
-            s
-                .fileResources()
-                .map((x) => x.id)
-                .sort(),
-        ).toEqual([ids.base, ids.stuck].sort());
-        expect(s.files()).toEqual([ids.base, ids.stuck].sort());
-        expect(s.calls().filter((c) => c.startsWith("delete base"))).toEqual([]);
+        test("a partial create failure is recorded with its id, outputs and initErrors; destroy then deletes it", () => {
+            expect(up.ok).toBe(false);
+            expect(up.errors.join("\n")).toContain("create of half failed after the file was written");
+            expect(half).toBeDefined();
+            expect(half.id).toMatch(/^half-/);
+            expect(half.initErrors).toEqual(["the file never became ready"]);
+            expect(half.outputs.path).toBe(path.join(s.dir, `${half.id}.txt`));
+            expect(typeof half.outputs.__provider).toBe("string");
+            expect(filesAfterUp).toEqual([ids.base, ids.free, half.id, ids.stuck].sort());
+            expect(ops(d1)).toContain("delete half");
+            expect(s.calls().filter((c) => c.startsWith("delete half"))).toEqual([`delete half ${half.id}`]);
+            expect(s.files()).not.toContain(half.id);
+            expect(s.fileResources().map((x) => x.urn)).not.toContainEqual(expect.stringContaining("::half"));
+        });
 
-        fs.writeFileSync(path.join(s.dir, "allow-delete"), "");
-        const d2 = await s.stack.destroy();
-        expect(d2.ok).toBe(true);
-        expect(ops(d2)).toEqual(["delete stuck", "delete base", "delete files-test"]);
-        expect(s.files()).toEqual([]);
-        expect(s.stack.readState().deployment.resources).toEqual([]);
+        test("a delete failure leaves the resource and what it depends on in state; a later destroy completes", async () => {
+            expect(d1.ok).toBe(false);
+            expect(d1.errors.join("\n")).toContain("delete of stuck refused (failDelete is set)");
+            expect(ops(d1)).toEqual(["delete half", "delete free"]);
+            expect(
+                s
+                    .fileResources()
+                    .map((x) => x.id)
+                    .sort(),
+            ).toEqual([ids.base, ids.stuck].sort());
+            expect(s.files()).toEqual([ids.base, ids.stuck].sort());
+            expect(s.calls().filter((c) => c.startsWith("delete base"))).toEqual([]);
+
+            fs.writeFileSync(path.join(s.dir, "allow-delete"), "");
+            const d2 = await s.stack.destroy();
+            expect(d2.ok).toBe(true);
+            expect(ops(d2)).toEqual(["delete stuck", "delete base", "delete files-test"]);
+            expect(s.files()).toEqual([]);
+            expect(s.fileResources()).toEqual([]);
+            expect(s.stack.readState().deployment.resources).toEqual([]);
+        });
     });
 });

@@ -1,9 +1,10 @@
 // Resource options and ordering in the engine stand-in: protect, retainOnDelete, destroy order,
 // timeouts, the checkpoint's passphrase.
 import * as fs from "fs";
+import * as path from "path";
 import { until } from "../until";
-import { filesStack, expectOk, maxDeletesInFlight, ops } from "./helpers";
-import { EngineStack } from "./index";
+import { filesStack, expectOk, FilesStack, maxDeletesInFlight, ops } from "./helpers";
+import { EngineStack, SECRET_SIG, SPECIAL_SIG_KEY } from "./index";
 
 /** Live child processes of this jest worker (Linux /proc). */
 function childPids(): number[] {
@@ -59,49 +60,73 @@ describe("engine stand-in: options and ordering", () => {
         expect(s.stack.readState().deployment.resources).toEqual([]);
     });
 
-    test("destroy deletes in reverse dependency order", async () => {
-        const s = track(
-            filesStack([
-                { name: "first", content: "1" },
-                { name: "second", content: "2", dependsOn: ["first"] },
-                { name: "third", content: "3", dependsOn: ["second"] },
-            ]),
-        );
-        expectOk(await s.stack.up());
-        const deps = s.fileResources().find((x) => x.urn.endsWith("::third"))!.dependencies;
-        expect(deps).toEqual([expect.stringMatching(/::second$/)]);
-        const d = await s.stack.destroy();
-        expectOk(d);
-        expect(
-            s
+    // One stack, one up and one destroy for the destroy order, the deletes in flight and the passphrase: a
+    // dependency chain (first <- second <- third) and a fan of five leaves on a base, independent of the chain.
+    describe("one stack: a dependency chain and a fan of independent leaves", () => {
+        let s: FilesStack;
+        /** The checkpoint as the up left it (secrets encrypted), before the destroy. */
+        let afterUp: string;
+        let deletes: string[];
+        beforeAll(async () => {
+            s = track(
+                filesStack([
+                    { name: "first", content: "1" },
+                    { name: "second", content: "2", dependsOn: ["first"] },
+                    { name: "third", content: "3", dependsOn: ["second"] },
+                    { name: "base", content: "b" },
+                    ...[1, 2, 3, 4, 5].map((i) => ({
+                        name: `leaf${i}`,
+                        content: `${i}`,
+                        deleteTogether: 5,
+                        deleteGroup: 5,
+                        dependsOn: ["base"],
+                    })),
+                ]),
+            );
+            expectOk(await s.stack.up());
+            afterUp = path.join(s.dir, "after-up.json");
+            fs.copyFileSync(s.statePath, afterUp);
+            expectOk(await s.stack.destroy());
+            deletes = s
                 .calls()
                 .filter((c) => c.startsWith("delete"))
-                .map((c) => c.split(" ")[1]),
-        ).toEqual(["third", "second", "first"]);
-        expect(s.files()).toEqual([]);
-    });
+                .map((c) => c.split(" ")[1]);
+        });
+        const stateAfterUp = (passphrase?: string) =>
+            new EngineStack({ ...s.stack.opts, statePath: afterUp, passphrase: passphrase ?? s.stack.opts.passphrase });
 
-    test("independent deletes are in flight at once, as the CLI's unbounded --parallel; dependents still go first", async () => {
-        const items = [
-            { name: "base", content: "b" },
-            ...[1, 2, 3, 4, 5].map((i) => ({
-                name: `leaf${i}`,
-                content: `${i}`,
-                deleteTogether: 5,
-                deleteGroup: 5,
-                dependsOn: ["base"],
-            })),
-        ];
-        const s = track(filesStack(items));
-        expectOk(await s.stack.up());
-        expectOk(await s.stack.destroy());
-        expect(maxDeletesInFlight(s.dir)).toBe(5);
-        const order = s
-            .calls()
-            .filter((c) => c.startsWith("delete"))
-            .map((c) => c.split(" ")[1]);
-        expect(order.slice(-1)).toEqual(["base"]);
-        expect(s.files()).toEqual([]);
+        test("destroy deletes in reverse dependency order", () => {
+            const deps = stateAfterUp()
+                .decryptedState()
+                .deployment.resources.find((x) => x.urn.endsWith("::third"))!.dependencies;
+            expect(deps).toEqual([expect.stringMatching(/::second$/)]);
+            expect(deletes.filter((n) => ["first", "second", "third"].includes(n))).toEqual([
+                "third",
+                "second",
+                "first",
+            ]);
+            expect(s.files()).toEqual([]);
+            expect(s.stack.readState().deployment.resources).toEqual([]);
+        });
+
+        test("independent deletes are in flight at once, as the CLI's unbounded --parallel; dependents still go first", () => {
+            expect(maxDeletesInFlight(s.dir)).toBe(5);
+            const fan = deletes.filter((n) => n === "base" || n.startsWith("leaf"));
+            expect(fan).toHaveLength(6);
+            expect(fan.slice(-1)).toEqual(["base"]);
+        });
+
+        test("the checkpoint cannot be decrypted with another passphrase", () => {
+            expect(() => stateAfterUp("wrong").decryptedState()).toThrow(/incorrect passphrase/);
+            // The stack, the provider and the nine files; the right passphrase decrypts their secrets.
+            const resources = stateAfterUp().decryptedState().deployment.resources;
+            expect(resources.length).toBe(11);
+            expect(resources.find((x) => x.urn.endsWith("::first"))!.outputs.secretValue).toEqual({
+                [SPECIAL_SIG_KEY]: SECRET_SIG,
+                value: "s3cr3t-first-value",
+            });
+            expect(JSON.parse(fs.readFileSync(afterUp, "utf8")).deployment.secrets_providers.type).toBe("passphrase");
+        });
     });
 
     test("parallel caps the deletes in flight, like --parallel N", async () => {
@@ -131,16 +156,5 @@ describe("engine stand-in: options and ordering", () => {
         expect(Date.now() - t).toBeLessThan(20_000);
         expect(childPids()).toEqual([]);
         expect(during.every((pid) => !fs.existsSync(`/proc/${pid}`))).toBe(true);
-    });
-
-    test("the checkpoint cannot be decrypted with another passphrase", async () => {
-        const s = track(filesStack([{ name: "a", content: "x" }]));
-        expectOk(await s.stack.up());
-        const other = new EngineStack({ ...s.stack.opts, passphrase: "wrong" });
-        expect(() => other.decryptedState()).toThrow(/incorrect passphrase/);
-        expect(s.stack.decryptedState().deployment.resources.length).toBe(3);
-        expect(JSON.parse(fs.readFileSync(s.statePath, "utf8")).deployment.secrets_providers.type).toBe("passphrase");
-        expectOk(await s.stack.destroy());
-        expect(fs.readdirSync(s.dir).filter((f) => f.endsWith(".txt") && f !== "configured-token.txt")).toEqual([]);
     });
 });

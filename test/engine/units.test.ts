@@ -67,6 +67,9 @@ describe("engine stand-in: components fixture", () => {
         stackName: "c",
         statePath: path.join(dir, "state.json"),
         config: { "components:text": { value: "hello" } },
+        // As in helpers.ts: the fixture's types are checked by `tsc -p tsconfig.json` (tests included), and
+        // ts-node's type-checking run by test/lifecycle/examples.test.ts; not again on each of these runs.
+        env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
     });
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
