@@ -127,6 +127,9 @@ describe("npm run demo", () => {
         expect(summary!.at - progress!.at).toBeGreaterThan(300);
         expect(text).toMatch(/video \S+: generation started \(kling-1\.0-pro\)/);
 
+        // The program is examples/quickstart: up generates its one video (+ 2 created: the stack and the
+        // video), finished, with a secret url; destroy deletes it (the emulator holds no video and no byte).
+        expect(text).toContain("pulumi up  (program examples/quickstart,");
         expect(text).toMatch(/status: +finished/);
         expect(text).toMatch(/url: +\[secret\]/);
         expect(text).toMatch(/before destroy\n +videosStored 1, bytesStored [1-9]\d*/);

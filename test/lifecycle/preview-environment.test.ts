@@ -13,7 +13,7 @@ const PROGRAM = path.resolve(__dirname, "../../examples/preview-environment");
 const SCENES_KEY = "imagine-preview-environment:scenes";
 const SCENES = ["A product teaser: a glowing cube rotating above a desk", "The same cube unfolding into a city map"];
 
-it("three pull requests deploy at once; one changes a scene; two close at once; the last closes; nothing is left", async () => {
+it("three pull requests deploy at once; one changes a scene while two close at once; the last closes; nothing is left", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "imagine-preview-env-"));
     const emulator = await startEmulator({
         dataDir: path.join(dir, "emulator"),
@@ -46,12 +46,19 @@ it("three pull requests deploy at once; one changes a scene; two close at once; 
         expect(prompt).toContain(`feature/$(touch pwned-1) "quoted" 1`);
         expect(fs.readdirSync(PROGRAM).filter((f) => f.startsWith("pwned"))).toEqual([]);
 
-        // pr-2 pushes a change to its second scene: that video is replaced, the first stays.
+        // pr-2 pushes a change to its second scene (that video is replaced, the first stays) while pr-1 and
+        // pr-3 close at the same moment: destroy, then stack removal (`remove: true`). Separate CI jobs.
         const before = Object.fromEntries(pr["pr-2"].videos().map((v) => [v.urn.split("::").pop(), v.id!]));
         pr["pr-2"].stack.setConfig(SCENES_KEY, {
             value: JSON.stringify([SCENES[0], "The city map folding back into a cube"]),
         });
-        const changed = expectOk(await pr["pr-2"].stack.up());
+        const closing = [pr["pr-1"], pr["pr-3"]];
+        const closedIds = closing.flatMap(ids);
+        const [changedRun, ...destroys] = await Promise.all([
+            pr["pr-2"].stack.up(),
+            ...closing.map((s) => s.stack.destroy()),
+        ]);
+        const changed = expectOk(changedRun);
         expect(changed.steps.filter((x) => x.name === "scene-2").map((x) => x.op)).toEqual(
             expect.arrayContaining(["create-replacement", "delete-replaced"]),
         );
@@ -61,10 +68,6 @@ it("three pull requests deploy at once; one changes a scene; two close at once; 
         expect(after["scene-2"]).not.toBe(before["scene-2"]);
         expect(await vendorHas(before["scene-2"])).toBe(false);
 
-        // pr-1 and pr-3 close at the same moment: destroy, then stack removal (`remove: true`).
-        const closing = [pr["pr-1"], pr["pr-3"]];
-        const closedIds = closing.flatMap(ids);
-        const destroys = await Promise.all(closing.map((s) => s.stack.destroy()));
         destroys.forEach((r) => expect(opsOf(expectOk(r))).toEqual(["delete scene-1", "delete scene-2"]));
         for (const s of closing) {
             expect(s.stack.readState().deployment.resources).toEqual([]);

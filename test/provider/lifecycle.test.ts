@@ -5,6 +5,7 @@
 import axios from "axios";
 import * as fs from "fs";
 import * as path from "path";
+import { until } from "../until";
 import { countRequests, createFailure, Harness, PROVIDER, startHarness, TOKEN } from "./harness";
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
@@ -157,7 +158,12 @@ describe("read (refresh)", () => {
     it("maps the vendor status into outputs and returns the inputs", async () => {
         const p = await h.handlers();
         const { id, outs } = await p.create({ ...text, waitForCompletion: false });
-        await new Promise((r) => setTimeout(r, 700));
+        await until("the emulator to finish the video", async () => {
+            const r = await axios.get(`${h.emulator.url}/v2/video/${id}/status`, {
+                headers: { Authorization: `Bearer ${TOKEN}` },
+            });
+            return (r.data as { video?: { status?: string } }).video?.status === "finished";
+        });
         const read = await p.read(id, outs);
         expect(read.id).toBe(id);
         expect(read.props).toMatchObject({ videoId: id, status: "finished" });
@@ -216,11 +222,15 @@ describe("delete", () => {
         ["unavailable (503)", { fault503: 1 }, "503"],
         ["dropping connections", { faultReset: 1 }, "reset"],
     ])("retries while the vendor is %s, then deletes", async (_what, fault, status) => {
-        const p = await h.handlers();
+        // Short backoff (the policy's own timing is retry.test.ts's): the retries, not the waits, are the point.
+        const p = await h.handlers({}, { backoff: { baseDelayMs: 20, maxDelayMs: 100 } });
         const { id, outs } = await p.create(text);
         h.emulator.configure(fault);
         const done = p.delete(id, outs);
-        await new Promise((r) => setTimeout(r, 400));
+        await until(
+            "the vendor to refuse a delete",
+            async () => countRequests(await h.emulator.stats(), /delete/, status) >= 1,
+        );
         h.emulator.configure({ fault429: 0, fault500: 0, fault503: 0, faultReset: 0 });
         await done;
         const stats = await h.emulator.stats();
