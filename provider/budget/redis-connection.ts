@@ -128,6 +128,7 @@ export async function closeSharedRedis(): Promise<void> {
 export async function disconnect(client: Redis): Promise<void> {
     // A client between reconnection attempts has no connection left to close: no "end" follows.
     const waiting = client.status === "reconnecting" || client.status === "end";
+    forgetClosedStream(client);
     client.disconnect(false);
     if (waiting || client.status === "end") {
         return;
@@ -140,6 +141,21 @@ export async function disconnect(client: Redis): Promise<void> {
             resolve();
         });
     });
+}
+
+/**
+ * ioredis's disconnect ends its connector's last socket and arms a timer (disconnectTimeout, not
+ * unref'd) that is cleared only by that socket's "close". A client between reconnection attempts
+ * (Redis unreachable) or already ended still holds its last socket, closed long ago: no "close"
+ * follows, and the timer kept the process alive for its whole second after the disconnect. A closed
+ * socket has nothing left to end, so the connector is told it has none (ioredis 5's connector
+ * field; without it, nothing changes).
+ */
+function forgetClosedStream(client: Redis): void {
+    const connector = (client as unknown as { connector?: { stream?: { destroyed?: boolean } } }).connector;
+    if (connector?.stream?.destroyed) {
+        connector.stream = undefined;
+    }
 }
 
 /**
