@@ -159,6 +159,29 @@ function forgetClosedStream(client: Redis): void {
 }
 
 /**
+ * ioredis arms each command's timeout (COMMAND_TIMEOUT_MS, not unref'd) when it is sent, and clears
+ * it only when Redis replies without error. A command that fails (an error reply, a connection lost
+ * or closed under it, or sent while disconnected: every take while Redis is down) kept its timer,
+ * and so the process, alive a second longer. Cleared here once the command has failed (ioredis 5's
+ * `_commandTimeoutTimer`; without it, nothing changes). Commands that still wait keep theirs: it
+ * bounds them, and holds the process until they settle.
+ */
+function clearTimeoutsOfFailedCommands(client: Redis): void {
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = (command, ...rest) => {
+        const sent = send(command, ...rest);
+        const c = command as unknown as { _commandTimeoutTimer?: ReturnType<typeof setTimeout> };
+        command.promise.then(undefined, () => {
+            if (c._commandTimeoutTimer) {
+                clearTimeout(c._commandTimeoutTimer);
+                delete c._commandTimeoutTimer;
+            }
+        });
+        return sent;
+    };
+}
+
+/**
  * A new client for `url` (not shared): what sharedRedis holds, and what a benchmark of several
  * provider instances in one process gives each instance.
  */
@@ -179,7 +202,10 @@ export function connectRedis(url: string, warn: Warn): Redis {
         disconnectTimeout: COMMAND_TIMEOUT_MS,
         // Reconnect forever in the background, at most every 2 s.
         retryStrategy: (times: number) => Math.min(250 * times, 2000),
+        // No CLIENT SETINFO on each connect: a Redis before 7.2 refuses it (see clearTimeoutsOfFailedCommands).
+        disableClientInfo: true,
     });
+    clearTimeoutsOfFailedCommands(client);
     let down = false;
     const lost = (why: string) => {
         if (!down) {
