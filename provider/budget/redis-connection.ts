@@ -128,6 +128,7 @@ export async function closeSharedRedis(): Promise<void> {
 export async function disconnect(client: Redis): Promise<void> {
     // A client between reconnection attempts has no connection left to close: no "end" follows.
     const waiting = client.status === "reconnecting" || client.status === "end";
+    forgetClosedStream(client);
     client.disconnect(false);
     if (waiting || client.status === "end") {
         return;
@@ -140,6 +141,44 @@ export async function disconnect(client: Redis): Promise<void> {
             resolve();
         });
     });
+}
+
+/**
+ * ioredis's disconnect ends its connector's last socket and arms a timer (disconnectTimeout, not
+ * unref'd) that is cleared only by that socket's "close". A client between reconnection attempts
+ * (Redis unreachable) or already ended still holds its last socket, closed long ago: no "close"
+ * follows, and the timer kept the process alive for its whole second after the disconnect. A closed
+ * socket has nothing left to end, so the connector is told it has none (ioredis 5's connector
+ * field; without it, nothing changes).
+ */
+function forgetClosedStream(client: Redis): void {
+    const connector = (client as unknown as { connector?: { stream?: { destroyed?: boolean } } }).connector;
+    if (connector?.stream?.destroyed) {
+        connector.stream = undefined;
+    }
+}
+
+/**
+ * ioredis arms each command's timeout (COMMAND_TIMEOUT_MS, not unref'd) when it is sent, and clears
+ * it only when Redis replies without error. A command that fails (an error reply, a connection lost
+ * or closed under it, or sent while disconnected: every take while Redis is down) kept its timer,
+ * and so the process, alive a second longer. Cleared here once the command has failed (ioredis 5's
+ * `_commandTimeoutTimer`; without it, nothing changes). Commands that still wait keep theirs: it
+ * bounds them, and holds the process until they settle.
+ */
+function clearTimeoutsOfFailedCommands(client: Redis): void {
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = (command, ...rest) => {
+        const sent = send(command, ...rest);
+        const c = command as unknown as { _commandTimeoutTimer?: ReturnType<typeof setTimeout> };
+        command.promise.then(undefined, () => {
+            if (c._commandTimeoutTimer) {
+                clearTimeout(c._commandTimeoutTimer);
+                delete c._commandTimeoutTimer;
+            }
+        });
+        return sent;
+    };
 }
 
 /**
@@ -163,7 +202,10 @@ export function connectRedis(url: string, warn: Warn): Redis {
         disconnectTimeout: COMMAND_TIMEOUT_MS,
         // Reconnect forever in the background, at most every 2 s.
         retryStrategy: (times: number) => Math.min(250 * times, 2000),
+        // No CLIENT SETINFO on each connect: a Redis before 7.2 refuses it (see clearTimeoutsOfFailedCommands).
+        disableClientInfo: true,
     });
+    clearTimeoutsOfFailedCommands(client);
     let down = false;
     const lost = (why: string) => {
         if (!down) {

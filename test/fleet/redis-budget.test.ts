@@ -120,6 +120,22 @@ it("with Redis unreachable from the start: one warning without the password, and
     expect((await h.emulator.stats()).videosStored).toBe(0);
 });
 
+it("a client whose Redis is unreachable: neither a failed command nor the disconnect leaves a timer holding the process", async () => {
+    const client = connectRedis(`redis://127.0.0.1:${await closedPort()}`, () => undefined);
+    await until("the client between reconnection attempts", () => client.status === "reconnecting");
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    // Counted around steps that run no timer callback in between (synchronous code and promise callbacks).
+    const idle = timers();
+    // Refused at once (no offline queue): its command timeout goes with it.
+    await expect(client.get("k")).rejects.toThrow(/isn't writeable/);
+    expect(timers()).toBe(idle);
+    const closing = disconnect(client);
+    const after = timers();
+    await closing;
+    // Its reconnection timer is cleared, and no timer for the socket that closed long ago takes its place.
+    expect(after).toBe(idle - 1);
+});
+
 it("with Redis answering slowly (suspended): one warning, deletes go on at once on the local budget, and it rejoins", async () => {
     const warnings: string[] = [];
     // A URL of its own (database 1): a client of its own, connected before Redis stops answering.

@@ -4,12 +4,21 @@
  * as the provider host does. Reads a JSON job from argv, says "ready", starts on "go" (a line on
  * stdin) and prints one JSON line with its outcome, every line it logged and every process warning
  * Node emitted (a MaxListenersExceededWarning among them), then exits. `speed` runs it accelerated
- * (a scaled clock, and the same factor for the Redis budget), as the benchmarks do.
+ * (a scaled clock, and the same factor for the Redis budget), as the benchmarks do. It runs the
+ * built provider (dist/, as a provider host does; spawn-worker.ts refuses a dist/ older than its
+ * sources): only this file is compiled at start, not the provider's every module.
  */
+import * as path from "path";
 import * as readline from "readline";
-import { scaledClock, systemClock } from "../../provider/core/clock";
-import { createHandlers } from "../../provider/methods/handlers";
-import { closeSharedRedis } from "../../provider/budget/redis-connection";
+
+const DIST = path.resolve(__dirname, "../../dist/provider");
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { scaledClock, systemClock } = require(`${DIST}/core/clock`) as typeof import("../../provider/core/clock");
+const { createHandlers } = require(`${DIST}/methods/handlers`) as typeof import("../../provider/methods/handlers");
+const { closeSharedRedis } = require(
+    `${DIST}/budget/redis-connection`,
+) as typeof import("../../provider/budget/redis-connection");
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface WorkerJob {
     baseUrl: string;
@@ -17,6 +26,8 @@ export interface WorkerJob {
     redisUrl?: string;
     requestsPerMinute: number;
     ids: string[];
+    /** Each id's stored outputs (its file link among them, as a state holds them); `{ videoId }` when absent. */
+    outputs?: Record<string, Record<string, unknown>>;
     /** Videos to read (status reads) once each, at the same time as the deletes. */
     reads?: string[];
     speed?: number;
@@ -60,7 +71,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => lines.once("line", () => resolve()));
     lines.close();
     const [results, reads] = await Promise.all([
-        Promise.allSettled(job.ids.map((id) => handlers.delete(id, { videoId: id }))),
+        Promise.allSettled(job.ids.map((id) => handlers.delete(id, job.outputs?.[id] ?? { videoId: id }))),
         Promise.allSettled((job.reads ?? []).map((id) => handlers.read(id, { videoId: id }))),
     ]);
     await closeSharedRedis();
