@@ -162,7 +162,8 @@ function forgetClosedStream(client: Redis): void {
  * ioredis arms each command's timeout (COMMAND_TIMEOUT_MS, not unref'd) when it is sent, and clears
  * it only when Redis replies without error. A command that fails (an error reply, a connection lost
  * or closed under it, or sent while disconnected: every take while Redis is down) kept its timer,
- * and so the process, alive a second longer. Cleared here once the command has failed (ioredis 5's
+ * and so the process, alive a second longer (ioredis issue #1535, open). Cleared here once the
+ * command's promise has rejected, when no answer can reach the caller any more (ioredis 5's
  * `_commandTimeoutTimer`; without it, nothing changes). Commands that still wait keep theirs: it
  * bounds them, and holds the process until they settle.
  */
