@@ -120,3 +120,14 @@ export function expectOk(r: OperationResult): void {
 export function ops(r: OperationResult): string[] {
     return r.steps.map((s) => `${s.op} ${s.name}`);
 }
+
+/** The stack holds exactly these ids: in its state (the fixture's File resources) and as files on disk. */
+export function expectHeld(s: FilesStack, ids: string[]): void {
+    expect(
+        s
+            .fileResources()
+            .map((x) => x.id)
+            .sort(),
+    ).toEqual([...ids].sort());
+    expect(s.files()).toEqual([...ids].sort());
+}
